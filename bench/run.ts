@@ -1,0 +1,75 @@
+// `npm run bench`: prints a table and writes bench/results/latest.json. Servers run as child
+// processes; autocannon (50 connections, keep-alive) runs here, alternating A B A B so drift on
+// a shared machine hits both sides. `--quick` is the short smoke run (CI: the bench must not rot).
+// Sections may be named to run only those: `npm run bench -- scale-out`.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONNECTIONS } from './load.js';
+import { verifyVsRaw, type Comparison } from './verify-http.js';
+import { loggingOnOff } from './logging.js';
+import { pushThroughput } from './push.js';
+import { scaleOut } from './scale-out.js';
+
+const SECTIONS = ['verify', 'logging', 'push', 'scale-out'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const quick = process.argv.includes('--quick');
+const named = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const unknown = named.filter((name) => !(SECTIONS as readonly string[]).includes(name));
+if (unknown.length > 0) {
+  console.error(`unknown section ${unknown.join(', ')}; sections: ${SECTIONS.join(', ')}`);
+  process.exit(2);
+}
+const runs = (section: Section) => named.length === 0 || named.includes(section);
+const DURATION_S = quick ? 2 : 10;
+const ROUNDS = quick ? 1 : 2;
+
+function row(c: Comparison): string {
+  const cell = (m: Comparison['keyward']) => `${String(m.requestsPerSecond).padStart(8)}  ${`${m.p50Ms}/${m.p99Ms}`.padEnd(9)}`;
+  const warn = c.keyward.non2xx + c.keyward.errors > 0 ? `  ! ${c.keyward.non2xx} non-2xx, ${c.keyward.errors} errors` : '';
+  return `${c.scenario.padEnd(42)} ${cell(c.keyward)} ${cell(c.baseline)} ${c.ratio.toFixed(3).padStart(6)}${warn}`;
+}
+
+const results: Record<string, unknown> = {};
+
+if (runs('verify') || runs('logging')) {
+  const comparisons: Comparison[] = [];
+  if (runs('verify')) comparisons.push(...(results.verify = await verifyVsRaw(DURATION_S, ROUNDS)));
+  if (runs('logging')) comparisons.push((results.logging = await loggingOnOff(DURATION_S, ROUNDS)));
+  console.log(`\nautocannon, ${CONNECTIONS} connections, keep-alive, ${DURATION_S} s × ${ROUNDS} rounds each, A B A B`);
+  console.log(`${'scenario'.padEnd(42)} ${'A req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'B req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'A/B'.padStart(6)}`);
+  console.log('  (A = Keyward; B = raw node:http for verify rows, Keyward with usage logs off for the logging row)');
+  for (const comparison of comparisons) console.log(row(comparison));
+}
+
+if (runs('push')) {
+  const push = (results.push = await pushThroughput(quick ? 2 : 10));
+  console.log(
+    `\npush, real-time: ${push.realtime.verifications} verifications in ${push.realtime.loadSeconds} s under load; ` +
+      `${push.realtime.eventsPerSecondDuringLoad} events/s delivered during the load, backlog drained ${push.realtime.drainSeconds.toFixed(1)} s after it`,
+  );
+  console.log(`push, historical: ${push.history.events} events in ${push.history.seconds.toFixed(1)} s = ${push.history.eventsPerSecond} events/s`);
+}
+
+if (runs('scale-out')) {
+  const duration = quick ? 2 : 5;
+  const result = (results.scaleOut = await scaleOut(duration, ROUNDS, quick ? 6 : 40));
+  const base = result.deployments[0]!;
+  console.log(`\nscale-out: the same ${CONNECTIONS} connections (split evenly over the nodes), ${duration} s × ${ROUNDS} rounds, A B C D`);
+  console.log(`${'deployment'.padEnd(30)} ${'valid req/s'.padStart(11)}  ${'p50/p99'.padEnd(11)} ${'ratio'.padStart(5)}   ${'quota req/s'.padStart(11)}  ${'p50/p99'.padEnd(11)} ${'ratio'.padStart(5)}`);
+  for (const d of result.deployments) {
+    const cell = (m: typeof d.valid, b: typeof d.valid) =>
+      `${String(m.requestsPerSecond).padStart(11)}  ${`${m.p50Ms}/${m.p99Ms}`.padEnd(11)} ${(m.requestsPerSecond / b.requestsPerSecond).toFixed(2).padStart(5)}`;
+    const warn = d.valid.non2xx + d.valid.errors + d.quota.non2xx + d.quota.errors > 0 ? '  ! non-2xx or errors' : '';
+    console.log(`${d.name.padEnd(30)} ${cell(d.valid, base.valid)}   ${cell(d.quota, base.quota)}${warn}`);
+  }
+  const inv = result.invalidationMs;
+  console.log(`cache invalidation across nodes (disable/enable on A, until B and C agree; ${inv.samples} samples): p50 ${inv.p50} ms, p99 ${inv.p99} ms, max ${inv.max} ms`);
+}
+
+const resultsDir = join(import.meta.dirname, 'results');
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(
+  join(resultsDir, quick ? 'quick.json' : 'latest.json'),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, connections: CONNECTIONS, durationSeconds: DURATION_S, rounds: ROUNDS, ...results }, null, 2),
+);

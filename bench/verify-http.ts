@@ -1,0 +1,37 @@
+// HTTP verify against a raw node:http server answering the same JSON shape: valid, malformed and
+// unknown keys.
+import { alternate, type Measurement } from './load.js';
+import { createKey, defaultProjectId } from './api.js';
+import { startKeyward, startRawServer } from './servers.js';
+import { checksumOf } from '../src/domain/token.js';
+
+export interface Comparison {
+  scenario: string;
+  keyward: Measurement;
+  baseline: Measurement;
+  ratio: number;
+}
+
+export async function verifyVsRaw(durationSeconds: number, rounds: number): Promise<Comparison[]> {
+  const keyward = await startKeyward();
+  const raw = await startRawServer();
+  try {
+    const projectId = await defaultProjectId(keyward);
+    const key = await createKey(keyward, projectId, { name: 'bench', scopes: ['inference'] });
+    const unknownPayload = 'kw_live_' + 'U'.repeat(29);
+    const scenarios = [
+      { scenario: 'verify valid (cache warm)', body: { key: key.key, scopes: ['inference'] } },
+      { scenario: 'verify malformed (checksum fails)', body: { key: key.key.slice(0, -1) + (key.key.endsWith('a') ? 'b' : 'a') } },
+      { scenario: 'verify unknown (well-formed, not stored)', body: { key: unknownPayload + checksumOf(unknownPayload) } },
+    ];
+    const rows: Comparison[] = [];
+    for (const { scenario, body } of scenarios) {
+      const [a, b] = await alternate([{ url: keyward.url, body }, { url: raw.url, body }], durationSeconds, rounds);
+      rows.push({ scenario, keyward: a!, baseline: b!, ratio: Number((a!.requestsPerSecond / b!.requestsPerSecond).toFixed(3)) });
+    }
+    return rows;
+  } finally {
+    await keyward.stop();
+    await raw.stop();
+  }
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BODY_LENGTH,
+  checksumOf,
+  generateToken,
+  generateUsername,
+  hashToken,
+  isValidPrefix,
+  parseToken,
+  randomBase62,
+  tokenStart,
+} from './token.js';
+
+describe('generateToken', () => {
+  it('has the documented shape and parses back', () => {
+    const token = generateToken('kw', 'live');
+    expect(token).toMatch(/^kw_live_[0-9A-Za-z]{35}$/);
+    expect(token.length - 'kw_live_'.length).toBe(BODY_LENGTH);
+    expect(parseToken(token)).toEqual({ prefix: 'kw', environment: 'live' });
+  });
+
+  it('uses the project prefix and environment', () => {
+    expect(parseToken(generateToken('acme9', 'test'))).toEqual({ prefix: 'acme9', environment: 'test' });
+  });
+
+  it('never repeats (10,000 tokens)', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 10_000; i++) seen.add(generateToken('kw', 'live'));
+    expect(seen.size).toBe(10_000);
+  });
+
+  it('refuses an invalid prefix', () => {
+    expect(() => generateToken('KW', 'live')).toThrow();
+    expect(() => generateToken('k_w', 'live')).toThrow();
+  });
+});
+
+describe('parseToken rejects without I/O', () => {
+  const valid = generateToken('kw', 'live');
+  const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'a' ? 'b' : 'a') + s.slice(i + 1);
+  it.each([
+    ['empty', ''],
+    ['one changed body char', flip(valid, 12)],
+    ['changed checksum char', flip(valid, valid.length - 1)],
+    ['changed environment', valid.replace('_live_', '_test_')],
+    ['changed prefix', 'kx' + valid.slice(2)],
+    ['truncated', valid.slice(0, -1)],
+    ['extra char', valid + 'a'],
+    ['wrong environment', valid.replace('_live_', '_prod_')],
+    ['non-base62 char', valid.slice(0, 10) + '-' + valid.slice(11)],
+    ['unicode lookalike', valid.slice(0, 10) + 'а' + valid.slice(11)],
+    ['NUL byte', valid.slice(0, 10) + '\u0000' + valid.slice(11)],
+    ['whitespace around', ` ${valid} `],
+    ['very long', 'kw_live_' + 'a'.repeat(100_000)],
+    ['uppercase prefix', 'KW' + valid.slice(2)],
+    ['made up', 'kw_live_' + 'A'.repeat(35)],
+  ])('%s', (_label, token) => {
+    expect(parseToken(token)).toBeNull();
+  });
+
+  it('accepts a token whose checksum was recomputed (format, not authenticity)', () => {
+    const payload = 'kw_test_' + 'Z'.repeat(29);
+    expect(parseToken(payload + checksumOf(payload))).toEqual({ prefix: 'kw', environment: 'test' });
+  });
+});
+
+describe('helpers', () => {
+  it('hashes with SHA-256 hex', () => {
+    expect(hashToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+  it('keeps a short display start', () => {
+    expect(tokenStart('kw_live_3fA9abcdefghijklmnopqrstuvwxyz0123456')).toBe('kw_live_3fA9');
+  });
+  it.each([
+    ['kw', true],
+    ['acme', true],
+    ['a1', true],
+    ['k', false],
+    ['1kw', false],
+    ['kw_', false],
+    ['Kw', false],
+    ['abcdefghijklmnopq', false],
+  ])('prefix %s valid=%s', (prefix, valid) => {
+    expect(isValidPrefix(prefix)).toBe(valid);
+  });
+  it('draws base62 uniformly enough to use every symbol', () => {
+    const chars = new Set(randomBase62(5000));
+    expect(chars.size).toBe(62);
+  });
+  it('makes usernames without separators', () => {
+    expect(generateUsername('kw')).toMatch(/^kwu[0-9A-Za-z]{20}$/);
+  });
+});

@@ -1,0 +1,93 @@
+// The token format: `<prefix>_<env>_<body>` where body = 29 random base62 chars + 6-char base62 CRC32
+// of everything before it (35 chars, as SensorsData's keys). The checksum lets anyone reject a
+// mistyped or made-up token without a database look-up and lets secret scanners recognise ours.
+import { createHash, randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+export const ENVIRONMENTS = ['live', 'test'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** 29 base62 chars carry 29 * log2(62) ≈ 172.7 bits of randomness (≥ 128 required). */
+export const RANDOM_LENGTH = 29;
+export const CHECKSUM_LENGTH = 6; // 62^6 > 2^32, so any CRC32 fits
+export const BODY_LENGTH = RANDOM_LENGTH + CHECKSUM_LENGTH;
+/** Characters of the body kept for display after the `<prefix>_<env>_` part. */
+const START_BODY_CHARS = 4;
+
+/** Project key prefixes: lowercase, start with a letter, no `_` (it separates the parts). */
+export const PREFIX_PATTERN = '^[a-z][a-z0-9]{1,15}$';
+const PREFIX_REGEX = new RegExp(PREFIX_PATTERN);
+export const DEFAULT_PREFIX = 'kw';
+
+const TOKEN_REGEX = /^([a-z][a-z0-9]{1,15})_(live|test)_([0-9A-Za-z]{35})$/;
+/** Longest well-formed token; anything longer is rejected before any parsing work. */
+export const MAX_TOKEN_LENGTH = 16 + 1 + 4 + 1 + BODY_LENGTH;
+
+export function isValidPrefix(prefix: string): boolean {
+  return PREFIX_REGEX.test(prefix);
+}
+
+/** Fixed-width base62 of a non-negative integer below 62^width. */
+export function base62Fixed(value: number, width: number): string {
+  let out = '';
+  for (let i = 0; i < width; i++) {
+    out = BASE62[value % 62]! + out;
+    value = Math.floor(value / 62);
+  }
+  return out;
+}
+
+/** Uniform random base62 string (rejection sampling: bytes ≥ 248 would bias `% 62`). */
+export function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    const bytes = randomBytes(length * 2);
+    for (let i = 0; i < bytes.length && out.length < length; i++) {
+      const byte = bytes[i]!;
+      if (byte < 248) out += BASE62[byte % 62];
+    }
+  }
+  return out;
+}
+
+export function checksumOf(payload: string): string {
+  return base62Fixed(crc32(payload), CHECKSUM_LENGTH);
+}
+
+export function generateToken(prefix: string, environment: Environment): string {
+  if (!isValidPrefix(prefix)) throw new Error(`invalid key prefix: ${prefix}`);
+  const payload = `${prefix}_${environment}_${randomBase62(RANDOM_LENGTH)}`;
+  return payload + checksumOf(payload);
+}
+
+export interface ParsedToken {
+  prefix: string;
+  environment: Environment;
+}
+
+/** Parses and checks the checksum; null for anything that is not a well-formed token. No I/O. */
+export function parseToken(token: string): ParsedToken | null {
+  if (token.length > MAX_TOKEN_LENGTH) return null;
+  const match = TOKEN_REGEX.exec(token);
+  if (match === null) return null;
+  const split = token.length - CHECKSUM_LENGTH;
+  if (checksumOf(token.slice(0, split)) !== token.slice(split)) return null;
+  return { prefix: match[1]!, environment: match[2] as Environment };
+}
+
+/** What we store instead of the token. Tokens carry ≥ 128 random bits, so a fast hash is enough. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** The displayable beginning of a token: `kw_live_3fA9`. */
+export function tokenStart(token: string): string {
+  const bodyAt = token.lastIndexOf('_') + 1;
+  return token.slice(0, bodyAt + START_BODY_CHARS);
+}
+
+/** Identity keys (AceData "Identity", for proxies) get a username; their password is a token. */
+export function generateUsername(prefix: string): string {
+  return `${prefix}u${randomBase62(20)}`;
+}

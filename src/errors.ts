@@ -1,0 +1,46 @@
+// The one error type services throw. The HTTP layer renders it as
+// {"status":"error","type":…,"error":{"message":…}}; nothing else builds error JSON.
+export type ErrorType =
+  | 'validationError'
+  | 'unauthorizedApiKeyError'
+  | 'notFoundError'
+  | 'keyLimitReachedError'
+  | 'duplicateNameError'
+  | 'conflictError'
+  | 'payloadTooLargeError'
+  | 'unsupportedMediaTypeError'
+  | 'rateLimitedError'
+  | 'usageExceededError'
+  | 'internalError';
+
+export class AppError extends Error {
+  constructor(
+    readonly type: ErrorType,
+    readonly status: number,
+    message: string,
+    /** The request field at fault, for validation errors (`name`, `scopes[1]`, `rateLimit.limit`). */
+    readonly field?: string,
+    /** Extra response headers (e.g. Retry-After). */
+    readonly headers?: Readonly<Record<string, string>>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export function validationError(field: string, message: string): AppError {
+  return new AppError('validationError', 400, message, field);
+}
+
+export function notFound(what: string): AppError {
+  return new AppError('notFoundError', 404, `${what} not found`);
+}
+
+/** 403: a valid credential without the privilege (SmartExtract's wording). */
+export function forbidden(message = 'The API Key used does not have privilege to perform the intended action'): AppError {
+  return new AppError('unauthorizedApiKeyError', 403, message);
+}
+
+export function conflict(message: string): AppError {
+  return new AppError('conflictError', 409, message);
+}

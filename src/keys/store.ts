@@ -1,0 +1,148 @@
+// Key persistence: repository functions over Kysely, each taking the database or a transaction.
+import { sql, type SelectQueryBuilder } from 'kysely';
+import type { ApiKeyRow, ApiKeyUpdate, Database, DbOrTrx, KeySecretsTable, NewApiKey } from '../storage/database.js';
+import type { Dialect } from '../storage/storage.js';
+import type { Environment } from '../domain/token.js';
+import type { KeyStatus } from '../domain/status.js';
+
+export async function findKey(db: DbOrTrx, workspaceId: string, keyId: string): Promise<ApiKeyRow | undefined> {
+  return db.selectFrom('api_keys').selectAll().where('id', '=', keyId).where('workspace_id', '=', workspaceId).executeTakeFirst();
+}
+
+/** Serialises key creation per account on PostgreSQL so the key limit holds under concurrency.
+ * SQLite needs nothing: it runs one write transaction at a time. */
+export async function lockAccount(db: DbOrTrx, dialect: Dialect, accountId: string): Promise<void> {
+  if (dialect === 'postgres') {
+    await db.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().execute();
+  }
+}
+
+export async function countKeys(db: DbOrTrx, projectId: string, accountId: string): Promise<number> {
+  const row = await db
+    .selectFrom('api_keys')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('project_id', '=', projectId)
+    .where('account_id', '=', accountId)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+export async function nameTaken(db: DbOrTrx, projectId: string, accountId: string, name: string, exceptKeyId?: string): Promise<boolean> {
+  let query = db
+    .selectFrom('api_keys')
+    .select('id')
+    .where('project_id', '=', projectId)
+    .where('account_id', '=', accountId)
+    .where('name', '=', name);
+  if (exceptKeyId !== undefined) query = query.where('id', '!=', exceptKeyId);
+  return (await query.executeTakeFirst()) !== undefined;
+}
+
+/** Names of the account's keys in the project that start with `base` (for auto-name suffixes). */
+export async function namesStartingWith(db: DbOrTrx, projectId: string, accountId: string, base: string): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('api_keys')
+    .select('name')
+    .where('project_id', '=', projectId)
+    .where('account_id', '=', accountId)
+    .where(sql<boolean>`substr(name, 1, ${base.length}) = ${base}`)
+    .execute();
+  return new Set(rows.map((row) => row.name));
+}
+
+export async function insertKey(db: DbOrTrx, key: NewApiKey, secret: KeySecretsTable): Promise<void> {
+  await db.insertInto('api_keys').values(key).execute();
+  await db.insertInto('key_secrets').values(secret).execute();
+}
+
+export async function updateKey(db: DbOrTrx, keyId: string, patch: ApiKeyUpdate): Promise<void> {
+  await db.updateTable('api_keys').set(patch).where('id', '=', keyId).execute();
+}
+
+export async function deleteKey(db: DbOrTrx, keyId: string): Promise<void> {
+  await db.deleteFrom('key_secrets').where('key_id', '=', keyId).execute();
+  await db.deleteFrom('api_keys').where('id', '=', keyId).execute();
+}
+
+/** Ends every current secret of the key at `at` (one that already ends sooner keeps its end). */
+export async function expireSecrets(db: DbOrTrx, keyId: string, at: number): Promise<void> {
+  await db
+    .updateTable('key_secrets')
+    .set({ expires_at: at })
+    .where('key_id', '=', keyId)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)]))
+    .execute();
+}
+
+export async function insertSecret(db: DbOrTrx, secret: KeySecretsTable): Promise<void> {
+  await db.insertInto('key_secrets').values(secret).execute();
+}
+
+/** The key's current secret: rotation gives every older secret an expiry, so it is the one without. */
+export async function currentSecret(db: DbOrTrx, keyId: string) {
+  return db
+    .selectFrom('key_secrets')
+    .selectAll()
+    .where('key_id', '=', keyId)
+    .where('expires_at', 'is', null)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+export interface KeyFilter {
+  projectId: string;
+  accountId?: string | undefined;
+  environment?: Environment | undefined;
+  status?: KeyStatus | undefined;
+  now: number;
+}
+
+function filtered<O>(query: SelectQueryBuilder<Database, 'api_keys', O>, filter: KeyFilter) {
+  let q = query.where('project_id', '=', filter.projectId);
+  if (filter.accountId !== undefined) q = q.where('account_id', '=', filter.accountId);
+  if (filter.environment !== undefined) q = q.where('environment', '=', filter.environment);
+  // Same precedence as keyStatus(): disabled wins over expired.
+  if (filter.status === 'disabled') q = q.where('enabled', '=', 0);
+  if (filter.status === 'expired') q = q.where('enabled', '=', 1).where('expires_at', '<=', filter.now);
+  if (filter.status === 'active') {
+    q = q.where('enabled', '=', 1).where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', filter.now)]));
+  }
+  return q;
+}
+
+export async function countFiltered(db: DbOrTrx, filter: KeyFilter): Promise<number> {
+  const row = await filtered(db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('count')), filter).executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** One page, newest first. */
+export async function pageFiltered(db: DbOrTrx, filter: KeyFilter, offset: number, limit: number): Promise<ApiKeyRow[]> {
+  return filtered(db.selectFrom('api_keys').selectAll(), filter)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+}
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * Ids and names of the keys that may match a fuzzy search, newest first: when `pieces` is given,
+ * only names containing one of them (see searchPieces; served by the pg_trgm index on PostgreSQL).
+ */
+export async function namesFiltered(db: DbOrTrx, filter: KeyFilter, pieces: string[] | null): Promise<{ id: string; name: string }[]> {
+  let query = filtered(db.selectFrom('api_keys').select(['id', 'name']), filter);
+  if (pieces !== null) {
+    query = query.where((eb) => eb.or(pieces.map((piece) => sql<boolean>`lower(name) like ${`%${escapeLike(piece)}%`} escape '\\'`)));
+  }
+  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+}
+
+export async function keysByIds(db: DbOrTrx, ids: readonly string[]): Promise<ApiKeyRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('api_keys').selectAll().where('id', 'in', ids).execute();
+  const order = new Map(ids.map((id, index) => [id, index]));
+  return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+}

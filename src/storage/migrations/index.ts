@@ -1,0 +1,14 @@
+// The ordered list of migrations. Listed by hand (not read from disk) so the same code runs from
+// src/ under tsx and from dist/ after a build.
+import type { Migration } from 'kysely';
+import * as core from './0001_core.js';
+import * as eventsAuditPush from './0002_events_audit_push.js';
+import * as rateWindowsNameSearch from './0003_rate_windows_name_search.js';
+import * as settings from './0004_settings.js';
+
+export const migrations: Record<string, Migration> = {
+  '0001_core': core,
+  '0002_events_audit_push': eventsAuditPush,
+  '0003_rate_windows_name_search': rateWindowsNameSearch,
+  '0004_settings': settings,
+};

@@ -1,0 +1,169 @@
+// Opens the database the config asks for and brings its schema up to date.
+// Embedded default: one SQLite file under the data dir (WAL, foreign keys on). Distributed:
+// PostgreSQL through a pg pool (DATABASE_URL), optionally in its own schema.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { Database, Db, NewEvent, UsageRollupsTable } from './database.js';
+import { migrations } from './migrations/index.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Storage {
+  db: Db;
+  dialect: Dialect;
+  /** Appends usage events and adds their counts to the hourly rollups, atomically. The bulk path
+   * of the usage-log writer: on SQLite it runs cached prepared statements (it blocks the event
+   * loop, so it must be fast); elsewhere it is ordinary asynchronous Kysely. */
+  appendUsage(events: readonly NewEvent[], rollups: readonly UsageRollupsTable[]): Promise<void>;
+  /** Creates what must exist before migrations run (the PostgreSQL schema). */
+  prepare(): Promise<void>;
+  /** Cheap round trip for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** How to open more connections to the same database (LISTEN/NOTIFY); PostgreSQL only. */
+  postgres?: { connectionString: string; schema: string | undefined };
+}
+
+export interface StorageOptions {
+  dataDir: string;
+  databaseUrl?: string | undefined;
+  /** PostgreSQL schema to use (created if missing); the default search_path otherwise. */
+  schema?: string | undefined;
+  poolSize?: number | undefined;
+}
+
+export const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function openSqlite(dataDir: string): Storage {
+  mkdirSync(dataDir, { recursive: true });
+  const file = new SQLite(join(dataDir, 'keyward.sqlite'));
+  file.pragma('journal_mode = WAL');
+  file.pragma('synchronous = NORMAL');
+  file.pragma('foreign_keys = ON');
+  file.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  let statements: { event: SQLite.Statement; rollup: SQLite.Statement } | null = null;
+  return {
+    db,
+    dialect: 'sqlite',
+    async appendUsage(events, rollups) {
+      // Prepared on first use: the tables exist only after migrations ran.
+      statements ??= {
+        event: file.prepare(
+          `insert into events (id, time, type, workspace_id, project_id, key_id, account_id, outcome, scopes, host, ip, cost, latency_us, data)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ),
+        rollup: file.prepare(
+          `insert into usage_rollups (key_id, bucket, outcome, count, project_id) values (@key_id, @bucket, @outcome, @count, @project_id)
+           on conflict (key_id, bucket, outcome) do update set count = usage_rollups.count + excluded.count`,
+        ),
+      };
+      const { event, rollup } = statements;
+      // Kysely's driver serialises statements on the one connection; wait our turn so this
+      // transaction never interleaves with one of Kysely's.
+      await db.connection().execute(async () => {
+        file.transaction(() => {
+          // Positional parameters: binding by name costs a look-up per column per row.
+          for (const e of events) {
+            event.run(e.id, e.time, e.type, e.workspace_id, e.project_id, e.key_id, e.account_id ?? null, e.outcome ?? null, e.scopes ?? null, e.host ?? null, e.ip ?? null, e.cost ?? null, e.latency_us ?? null, e.data ?? null);
+          }
+          for (const row of rollups) rollup.run(row);
+        })();
+      });
+    },
+    prepare: () => Promise.resolve(),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+/** The portable appendUsage, for dialects whose driver does not block the event loop. */
+export async function appendUsageWithKysely(db: Db, events: readonly NewEvent[], rollups: readonly UsageRollupsTable[]): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    if (events.length > 0) await trx.insertInto('events').values([...events]).execute();
+    if (rollups.length > 0) {
+      await trx
+        .insertInto('usage_rollups')
+        .values([...rollups])
+        .onConflict((oc) => oc.columns(['key_id', 'bucket', 'outcome']).doUpdateSet({ count: sql<number>`usage_rollups.count + excluded.count` }))
+        .execute();
+    }
+  });
+}
+
+// 64-bit integers and numerics come back as numbers: every value we store (epoch ms, counts,
+// sequence numbers) stays below 2^53.
+const INT8 = 20;
+const NUMERIC = 1700;
+const toNumber = (value: string): number => Number(value);
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8 || oid === NUMERIC ? toNumber : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
+};
+
+export function openPostgres(connectionString: string, schema?: string, poolSize = 10): Storage {
+  if (schema !== undefined && !SCHEMA_PATTERN.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    types,
+    // Our schema first; `public` after it, where extensions such as pg_trgm usually live.
+    ...(schema !== undefined && { options: `-c search_path=${schema},public` }),
+  });
+  pool.on('error', () => undefined); // an idle client's connection dropped: the pool replaces it
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let created = schema === undefined;
+  return {
+    db,
+    dialect: 'postgres',
+    postgres: { connectionString, schema },
+    appendUsage: (events, rollups) => appendUsageWithKysely(db, events, rollups),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
+    async prepare() {
+      if (created) return;
+      await sql`create schema if not exists ${sql.id(schema!)}`.execute(db);
+      created = true;
+    },
+  };
+}
+
+export function openStorage(options: StorageOptions): Storage {
+  if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
+    return openPostgres(options.databaseUrl, options.schema, options.poolSize);
+  }
+  return openSqlite(options.dataDir);
+}
+
+/** Applies every pending migration; throws with the failing migration's name. */
+export async function migrate(storage: Storage): Promise<string[]> {
+  await storage.prepare();
+  return migrateToLatest(storage.db, storage.postgres?.schema);
+}
+
+/** `schema`: where the migration bookkeeping tables live (our own schema, when we have one). */
+export async function migrateToLatest(db: Db, schema?: string): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(migrations) },
+    ...(schema !== undefined && { migrationTableSchema: schema }),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error !== undefined) {
+    const reason = error instanceof Error ? error.message : JSON.stringify(error);
+    throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${reason}`);
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,53 @@
+// Positions in the event stream. Readers that must not miss an event (push) order events by
+// (tx, seq): on PostgreSQL `tx` is the writing transaction's id and only events of transactions
+// older than the oldest one still running are read, so an event whose transaction commits late
+// can never fall behind a cursor that already moved past it (a plain sequence would allow that).
+// On SQLite writes are serialised, `tx` is always 0, and the order is simply `seq`.
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { Database, DbOrTrx } from './database.js';
+import type { Dialect } from './storage.js';
+
+export interface Position {
+  tx: number;
+  seq: number;
+}
+
+/** Before every event (seq starts at 1). */
+export const ORIGIN: Position = { tx: 0, seq: 0 };
+const LAST_SEQ = Number.MAX_SAFE_INTEGER;
+
+export function comparePositions(a: Position, b: Position): number {
+  return a.tx !== b.tx ? a.tx - b.tx : a.seq - b.seq;
+}
+
+export function earliest(...positions: (Position | null)[]): Position {
+  return positions.filter((p): p is Position => p !== null).reduce((a, b) => (comparePositions(a, b) <= 0 ? a : b));
+}
+
+/**
+ * The last position whose events are all committed and visible: everything up to it can be read
+ * now and nothing will appear at or before it later.
+ */
+export async function horizon(db: DbOrTrx, dialect: Dialect): Promise<Position> {
+  if (dialect === 'postgres') {
+    const row = await sql<{ xmin: number }>`select pg_snapshot_xmin(pg_current_snapshot())::text::bigint as xmin`.execute(db);
+    return { tx: Number(row.rows[0]!.xmin) - 1, seq: LAST_SEQ };
+  }
+  const row = await db.selectFrom('events').select(sql<number | null>`max(seq)`.as('seq')).executeTakeFirst();
+  return { tx: 0, seq: Number(row?.seq ?? 0) };
+}
+
+/** The last position a reader may read up to now (on SQLite, everything written is final). */
+export async function readable(db: DbOrTrx, dialect: Dialect): Promise<Position> {
+  return dialect === 'postgres' ? horizon(db, dialect) : { tx: 0, seq: LAST_SEQ };
+}
+
+/** A position stored as two nullable columns. */
+export function position(tx: number | null, seq: number | null): Position | null {
+  return tx === null || seq === null ? null : { tx: Number(tx), seq: Number(seq) };
+}
+
+/** Events strictly after `after` and at or before `until`. */
+export function between(eb: ExpressionBuilder<Database, 'events'>, after: Position, until: Position) {
+  return eb.and([sql<boolean>`(tx, seq) > (${after.tx}, ${after.seq})`, sql<boolean>`(tx, seq) <= (${until.tx}, ${until.seq})`]);
+}

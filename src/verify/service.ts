@@ -1,0 +1,178 @@
+// Verification, in DESIGN's order: checksum (no I/O) → hash → cache → checks → rate limit →
+// quota → reply; usage is written behind. Returns a result, never throws for an invalid key.
+import { hashToken, parseToken, type Environment } from '../domain/token.js';
+import { missingScopes } from '../domain/permissions.js';
+import { normalizeRequestHost } from '../domain/host.js';
+import type { Db } from '../storage/database.js';
+import type { Counters } from '../counters/counters.js';
+import type { KeyCache } from './cache.js';
+import { loadKeyRecord, type KeyRecord, type VerifyReplyKey } from './record.js';
+import type { UsageWriter } from './usage-writer.js';
+import type { UsageLogWriter } from '../logs/writer.js';
+
+export const VERIFY_CODES = [
+  'VALID',
+  'MALFORMED',
+  'NOT_FOUND',
+  'DISABLED',
+  'EXPIRED',
+  'FORBIDDEN_HOST',
+  'INSUFFICIENT_SCOPE',
+  'WRONG_ENVIRONMENT',
+  'RATE_LIMITED',
+  'USAGE_EXCEEDED',
+] as const;
+export type VerifyCode = (typeof VERIFY_CODES)[number];
+
+export interface VerifyRequest {
+  /** A token, or `username:password` of an identity key. */
+  key: string;
+  scopes?: readonly string[] | undefined;
+  host?: string | undefined;
+  environment?: Environment | undefined;
+  /** Only keys of this project verify (others are NOT_FOUND). */
+  projectId?: string | undefined;
+  cost?: number | undefined;
+}
+
+export interface UsageInfo {
+  limit: number;
+  used: number;
+  remaining: number;
+}
+
+export interface RateLimitInfo {
+  limit: number;
+  remaining: number;
+  resetAt: string;
+}
+
+export interface VerifyResult {
+  valid: boolean;
+  code: VerifyCode;
+  key?: VerifyReplyKey;
+  /** Scopes the request asked for that the key lacks (INSUFFICIENT_SCOPE only). */
+  missingScopes?: string[];
+  usage?: UsageInfo;
+  rateLimit?: RateLimitInfo;
+  /** The record behind the answer (whenever the key was found), for in-process callers; never serialised. */
+  record?: KeyRecord;
+}
+
+export interface VerifyDeps {
+  db: Db;
+  cache: KeyCache;
+  counters: Counters;
+  usage: UsageWriter;
+  logs: UsageLogWriter;
+  clock: () => number;
+  metrics?: { verified(code: string, seconds: number): void };
+}
+
+const MALFORMED: VerifyResult = Object.freeze({ valid: false, code: 'MALFORMED' });
+const NOT_FOUND: VerifyResult = Object.freeze({ valid: false, code: 'NOT_FOUND' });
+
+export class VerifyService {
+  private readonly inFlight = new Map<string, { generation: number; load: Promise<KeyRecord | null> }>();
+
+  constructor(private readonly deps: VerifyDeps) {}
+
+  /** Verifies and records the outcome in the usage log (written behind). `ip` is the caller's address. */
+  async verify(request: VerifyRequest, ip: string | null = null): Promise<VerifyResult> {
+    const started = performance.now();
+    const result = await this.decide(request);
+    const seconds = (performance.now() - started) / 1000;
+    this.deps.metrics?.verified(result.code, seconds);
+    const record = result.record;
+    this.deps.logs.record({
+      time: this.deps.clock(),
+      workspaceId: record?.workspaceId ?? null,
+      // Only outcomes tied to a key belong to a project: anyone may call verify, and a claimed
+      // projectId on a made-up key must not put entries into that project's logs and pushes.
+      projectId: record?.projectId ?? null,
+      keyId: record?.id ?? null,
+      accountId: record?.accountId ?? null,
+      outcome: result.code,
+      scopes: request.scopes,
+      host: request.host,
+      ip,
+      cost: request.cost ?? 1,
+      latencyUs: Math.round(seconds * 1e6),
+    });
+    return result;
+  }
+
+  private async decide(request: VerifyRequest): Promise<VerifyResult> {
+    // 1. Split identity credentials; the password is a token like any other.
+    let token = request.key;
+    let username: string | null = null;
+    const colon = token.indexOf(':');
+    if (colon !== -1) {
+      username = token.slice(0, colon);
+      token = token.slice(colon + 1);
+    }
+    // 2. Checksum: made-up and mistyped keys end here, without I/O.
+    if (parseToken(token) === null) return MALFORMED;
+    // 3. Hash → cache → database.
+    const now = this.deps.clock();
+    const record = await this.lookup(hashToken(token), now);
+    if (record === null) return NOT_FOUND;
+    if (username !== null && record.username !== username) return NOT_FOUND;
+    if (request.projectId !== undefined && record.projectId !== request.projectId) return NOT_FOUND;
+    // 4. Checks on the key itself, then on the request.
+    const key = record.reply;
+    if (!record.enabled) return { valid: false, code: 'DISABLED', key, record };
+    if ((record.expiresAt !== null && record.expiresAt <= now) || (record.secretExpiresAt !== null && record.secretExpiresAt <= now)) {
+      return { valid: false, code: 'EXPIRED', key, record };
+    }
+    if (request.environment !== undefined && request.environment !== record.environment) {
+      return { valid: false, code: 'WRONG_ENVIRONMENT', key, record };
+    }
+    if (record.host !== null && (request.host === undefined || !record.host(normalizeRequestHost(request.host)))) {
+      return { valid: false, code: 'FORBIDDEN_HOST', key, record };
+    }
+    if (request.scopes !== undefined && request.scopes.length > 0) {
+      const missing = missingScopes(request.scopes, record.scopes);
+      if (missing.length > 0) return { valid: false, code: 'INSUFFICIENT_SCOPE', key, record, missingScopes: missing };
+    }
+    // 5. Rate limit before quota, so a throttled call burns no quota.
+    let rateLimit: RateLimitInfo | undefined;
+    if (record.rateLimit !== null) {
+      const hit = await this.deps.counters.hitRateLimit(record.id, record.rateLimit.limit, record.rateLimit.windowMs, now);
+      rateLimit = { limit: hit.limit, remaining: hit.remaining, resetAt: new Date(hit.resetAt).toISOString() };
+      if (!hit.allowed) return { valid: false, code: 'RATE_LIMITED', key, record, rateLimit };
+    }
+    // 6. Quota: one atomic decide-and-charge.
+    let usage: UsageInfo | undefined;
+    const cost = request.cost ?? 1;
+    if (record.limitedAmount !== null) {
+      const limit = record.limitedAmount;
+      const charged = await this.deps.counters.consumeQuota({ keyId: record.id, cost, limit, refill: record.refill, now });
+      usage = { limit, used: charged.used, remaining: Math.max(0, limit - charged.used) };
+      if (!charged.allowed) return { valid: false, code: 'USAGE_EXCEEDED', key, record, usage, ...(rateLimit && { rateLimit }) };
+    }
+    // 7. Written behind: lastUsedAt, and the count for keys without a quota.
+    this.deps.usage.record(record.id, now, record.limitedAmount === null ? cost : 0);
+    return { valid: true, code: 'VALID', key, record, ...(usage && { usage }), ...(rateLimit && { rateLimit }) };
+  }
+
+  /** Cached record for a hash, loading it once however many callers ask at the same moment. */
+  private async lookup(hash: string, now: number): Promise<KeyRecord | null> {
+    const cached = this.deps.cache.get(hash, now);
+    if (cached !== undefined) return cached;
+    const generation = this.deps.cache.currentGeneration();
+    const pending = this.inFlight.get(hash);
+    // Join a load only if nothing changed since it started; otherwise its answer may be stale.
+    if (pending !== undefined && pending.generation === generation) return pending.load;
+    const load = loadKeyRecord(this.deps.db, hash)
+      .then((record) => {
+        this.deps.cache.set(hash, record, now, generation);
+        return record;
+      })
+      .finally(() => {
+        if (this.inFlight.get(hash)?.load === load) this.inFlight.delete(hash);
+      });
+    this.inFlight.set(hash, { generation, load });
+    return load;
+  }
+}

@@ -1,0 +1,49 @@
+import { defineConfig } from 'vitest/config';
+
+// One suite, two backends: every test that touches storage runs on SQLite and on PostgreSQL
+// (each app in its own schema of the `test` database). Pure unit tests run once.
+const PURE = ['src/domain/**/*.test.ts', 'src/http/json-body.test.ts'];
+// With Redis the counters and the invalidation channel change; these suites exercise them.
+const COUNTERS = [
+  'src/verify/**/*.test.ts',
+  'src/keys/**/*.test.ts',
+  'src/accounts/**/*.test.ts',
+  'src/projects/**/*.test.ts',
+  'src/leaks/**/*.test.ts',
+  'test/concurrency.test.ts',
+  'test/cluster.test.ts',
+  'test/multi-node.test.ts',
+];
+
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    projects: [
+      {
+        extends: true,
+        // Clusters need a shared database: those suites run in the postgres and redis projects.
+        test: {
+          name: 'sqlite',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['test/cluster.test.ts', 'test/multi-node.test.ts'],
+          env: { KEYWARD_TEST_BACKEND: 'sqlite' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: PURE,
+          env: { KEYWARD_TEST_BACKEND: 'postgres' },
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'redis', include: COUNTERS, env: { KEYWARD_TEST_BACKEND: 'postgres', KEYWARD_TEST_REDIS: '1' } },
+      },
+    ],
+  },
+});
