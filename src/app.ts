@@ -46,6 +46,9 @@ import { logRoutes } from './logs/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { pushRoutes } from './push/routes.js';
 import { leakRoutes } from './leaks/routes.js';
+import { authRoutes } from './auth/routes.js';
+import { SessionService } from './auth/service.js';
+import { registerDashboard, type Dashboard } from './http/dashboard.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -166,7 +169,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     push: new PushService({ db, dialect: storage.dialect, clock, masterKey, allowPrivate: config.webhookAllowPrivate, wake: () => dispatcher.wake() }),
     leaks: new LeakService({ db, clock, invalidation }),
   };
-  const auth = new AdminAuthenticator(db, verify, config.rootKey, clock);
+  const sessions = new SessionService(db, { ttlMs: config.sessionTtlMs, clock });
+  const auth = new AdminAuthenticator(db, verify, config.rootKey, clock, sessions);
 
   app.setValidatorCompiler(validatorCompiler);
   // JSON only (anything else is 415), parsed strictly; an empty body means "no body" (DELETE and
@@ -179,7 +183,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     done(null, parsed.value);
   });
   app.addSchema(ErrorEnvelope);
-  registerErrorHandling(app);
+  let dashboard: Dashboard | null = null;
+  registerErrorHandling(app, () => dashboard);
   app.decorate('services', services);
   app.decorateRequest('actor', null as never);
   app.addHook('onResponse', async (request, reply) => {
@@ -209,6 +214,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(operationsRoutes, { metrics, authenticate: config.metricsPublic ? null : (request) => auth.authenticate(request) });
   await app.register(verifyRoutes);
+  await app.register(authRoutes, { sessions, secureCookies: config.secureCookies });
+  dashboard = await registerDashboard(app);
   await app.register(async (admin) => {
     admin.addHook('onRequest', async (request) => {
       request.actor = await auth.authenticate(request);
@@ -225,8 +232,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   dispatcher.start();
   const stopRetention = scheduleRetention(db, config.logRetentionDays, clock, logError('log retention failed'));
+  const pruneSessions = setInterval(() => void sessions.prune().catch(logError('session pruning failed')), 3_600_000);
+  pruneSessions.unref();
   app.addHook('onClose', async () => {
     stopRetention();
+    clearInterval(pruneSessions);
     await dispatcher.stop();
     await cluster?.close();
     await usage.close();

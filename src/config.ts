@@ -22,6 +22,12 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** E-mail of the owner account made on first start. */
   ownerEmail: string;
+  /** Dashboard password of that owner; generated and printed once when not given. */
+  ownerPassword: string | undefined;
+  /** How long a dashboard session lasts. */
+  sessionTtlMs: number;
+  /** Mark session cookies Secure even on plain http (TLS ends at a proxy in front). */
+  secureCookies: boolean;
   /** How long a verified key stays in the in-process cache without a change notice. */
   keyCacheTtlMs: number;
   keyCacheMaxEntries: number;
@@ -78,6 +84,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (masterKey !== undefined && masterKey.length < 32) {
     throw new ConfigError('KEYWARD_MASTER_KEY must be at least 32 characters long');
   }
+  const ownerPassword = optional(env, 'KEYWARD_OWNER_PASSWORD');
+  if (ownerPassword !== undefined && (ownerPassword.length < 10 || ownerPassword.length > 200)) {
+    throw new ConfigError('KEYWARD_OWNER_PASSWORD must be 10 to 200 characters long');
+  }
   const logLevel = optional(env, 'KEYWARD_LOG_LEVEL') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError(`KEYWARD_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
@@ -110,6 +120,9 @@ export function loadConfig(env: Env = process.env): Config {
     clusterFallbackTtlMs: integer(env, 'KEYWARD_CLUSTER_FALLBACK_TTL_MS', 1_000, 0, 60_000),
     logLevel: logLevel as Config['logLevel'],
     ownerEmail: optional(env, 'KEYWARD_OWNER_EMAIL') ?? 'owner@keyward.local',
+    ownerPassword,
+    sessionTtlMs: integer(env, 'KEYWARD_SESSION_TTL_HOURS', 12, 1, 24 * 90) * 3_600_000,
+    secureCookies: flag(env, 'KEYWARD_COOKIE_SECURE', false),
     keyCacheTtlMs: integer(env, 'KEYWARD_KEY_CACHE_TTL_MS', 60_000, 0, 86_400_000),
     keyCacheMaxEntries: integer(env, 'KEYWARD_KEY_CACHE_MAX_ENTRIES', 100_000, 1, 10_000_000),
     usageFlushIntervalMs: integer(env, 'KEYWARD_USAGE_FLUSH_MS', 1_000, 10, 60_000),

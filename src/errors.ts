@@ -3,6 +3,9 @@
 export type ErrorType =
   | 'validationError'
   | 'unauthorizedApiKeyError'
+  | 'invalidCredentialsError'
+  | 'tooManyLoginAttemptsError'
+  | 'csrfError'
   | 'notFoundError'
   | 'keyLimitReachedError'
   | 'duplicateNameError'

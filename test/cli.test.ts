@@ -79,13 +79,22 @@ describe('keyward serve', () => {
     expect(workspace.status).toBe(200);
     const body = (await workspace.json()) as { account: { role: string }; permissions: string[] };
     expect(body.account.role).toBe('owner');
+    // The dashboard login is printed once too, and works.
+    expect(out).toContain(`Dashboard: ${base}/  — log in as owner@keyward.local`);
+    const password = /with the password ([0-9A-Za-z]{20}) /.exec(out)![1]!;
+    const login = await fetch(`${base}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'owner@keyward.local', password }),
+    });
+    expect(login.status).toBe(200);
     expect(await stop(first)).toBe(0);
 
     const second = keyward(['serve']);
     const out2 = await waitFor(second, listening);
     const base2 = listening.exec(out2)![1]!;
     await new Promise((resolve) => setTimeout(resolve, 200)); // anything printed after the banner
-    expect(out2).not.toMatch(/kw_live_/);
+    expect(out2).not.toMatch(/kw_live_|password/);
     const again = await fetch(`${base2}/v1/workspace`, { headers: { authorization: `Bearer ${token}` } });
     expect(again.status).toBe(200);
   });
@@ -95,6 +104,7 @@ describe('keyward serve', () => {
     const child = keyward(['serve'], { KEYWARD_ROOT_KEY: rootKey });
     const out = await waitFor(child, /KEYWARD_ROOT_KEY is set/);
     expect(out).not.toMatch(/kw_live_/);
+    expect(out).toMatch(/log in as owner@keyward.local\n {4}with the password [0-9A-Za-z]{20} /);
     const base = listening.exec(out)![1]!;
     const response = await fetch(`${base}/v1/workspace`, { headers: { authorization: `Bearer ${rootKey}` } });
     expect(response.status).toBe(200);
@@ -108,6 +118,9 @@ describe('keyward serve', () => {
     const port = await run(['serve'], { KEYWARD_PORT: 'eighty' });
     expect(port.code).toBe(2);
     expect(port.err).toMatch(/KEYWARD_PORT/);
+    const password = await run(['serve'], { KEYWARD_OWNER_PASSWORD: 'short' });
+    expect(password.code).toBe(2);
+    expect(password.err).toMatch(/KEYWARD_OWNER_PASSWORD must be 10 to 200 characters/);
   });
 
   it('refuses a master key other than the one the database was first used with', async () => {

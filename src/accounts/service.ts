@@ -10,6 +10,7 @@ import type { Role } from '../domain/permissions.js';
 import { newId } from '../domain/ids.js';
 import { checkedName } from '../domain/names.js';
 import { hashPassword } from '../secrets/passwords.js';
+import { SessionService } from '../auth/service.js';
 import { isUniqueViolation } from '../storage/constraint.js';
 import { findAccount } from './store.js';
 import { diffFields, recordChange } from '../audit/recorder.js';
@@ -106,6 +107,8 @@ export class AccountService {
           await this.assertAnotherOwner(trx, account);
         }
         await trx.updateTable('accounts').set(patch).where('id', '=', account.id).execute();
+        // A new password signs the account out of every dashboard session.
+        if (input.password !== undefined) await SessionService.endSessionsOf(trx, account.id);
         const changes = diffFields(toAccount(account), toAccount((await findAccount(trx, actor.workspaceId, account.id))!));
         // The password itself never enters the log; that it changed does.
         if (input.password !== undefined) changes.password = { before: null, after: '(changed)' };

@@ -41,7 +41,7 @@ export async function recordChange(db: DbOrTrx, actor: Actor, now: number, chang
       workspace_id: actor.workspaceId,
       time: now,
       actor_account_id: actor.accountId,
-      credential_type: actor.credentialKeyId === null ? 'root' : 'key',
+      credential_type: actor.credentialType,
       credential_key_id: actor.credentialKeyId,
       action: change.action,
       target_type: change.targetType,

@@ -25,7 +25,7 @@ export const AuditEntry = Type.Object(
     actor: Type.Object(
       {
         accountId: Nullable(Type.String()),
-        credential: StringEnum(['key', 'root'] as const),
+        credential: StringEnum(['key', 'root', 'session'] as const),
         keyId: Nullable(Type.String({ description: 'The key that authenticated the call (never its secret)' })),
       },
       { additionalProperties: false },

@@ -1,7 +1,7 @@
 // Reading the audit log: newest first, filtered, paged by cursor. Append-only: no route changes it.
 import type { AuditRow, Db } from '../storage/database.js';
 import { validationError } from '../errors.js';
-import { requireAny, type Actor } from '../domain/actor.js';
+import { requireAny, type Actor, type CredentialType } from '../domain/actor.js';
 import type { FieldChanges } from './recorder.js';
 import type { AuditEntryResource, ListAuditInput } from './schema.js';
 
@@ -9,7 +9,7 @@ export function toAuditEntry(row: AuditRow): AuditEntryResource {
   return {
     id: row.id,
     time: new Date(Number(row.time)).toISOString(),
-    actor: { accountId: row.actor_account_id, credential: row.credential_type as 'key' | 'root', keyId: row.credential_key_id },
+    actor: { accountId: row.actor_account_id, credential: row.credential_type as CredentialType, keyId: row.credential_key_id },
     action: row.action,
     target: { type: row.target_type, id: row.target_id },
     projectId: row.project_id,

@@ -6,6 +6,7 @@ import { buildApp, storageOptions } from '../app.js';
 import { migrate as migrateStorage, openStorage } from '../storage/storage.js';
 import { checkMasterKey, loadMasterKey } from '../secrets/master-key.js';
 import { createWorkspace, ensureFirstWorkspace, type NewWorkspace } from '../workspaces/service.js';
+import { randomBase62 } from '../domain/token.js';
 
 const HELP = `Usage: keyward <command> [options]
 
@@ -18,7 +19,7 @@ Commands:
 
 Configuration is by environment variable: KEYWARD_PORT (8080), KEYWARD_HOST (127.0.0.1),
 KEYWARD_DATA_DIR (./data), KEYWARD_ROOT_KEY, KEYWARD_MASTER_KEY, KEYWARD_OWNER_EMAIL,
-KEYWARD_LOG_LEVEL (info). See README.md.`;
+KEYWARD_OWNER_PASSWORD, KEYWARD_LOG_LEVEL (info), DATABASE_URL, REDIS_URL. See README.md.`;
 
 export async function runCli(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -54,16 +55,25 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
-function printNewWorkspace(created: NewWorkspace, email: string, config: Config): void {
+/** The owner's first dashboard password: KEYWARD_OWNER_PASSWORD, or generated (and printed once). */
+function ownerPassword(config: Config): { password: string; generated: boolean } {
+  return config.ownerPassword !== undefined ? { password: config.ownerPassword, generated: false } : { password: randomBase62(20), generated: true };
+}
+
+function printNewWorkspace(created: NewWorkspace, email: string, config: Config, password: { password: string; generated: boolean }): void {
+  const base = `http://${displayHost(config.host)}:${config.port}`;
   console.log(`\nCreated workspace ${created.workspaceId} with owner ${email} and project "Default project" (${created.projectId}).`);
+  console.log(`\nDashboard: ${base}/  — log in as ${email}`);
+  if (password.generated) console.log(`    with the password ${password.password}   (shown once; change it under Members)`);
+  else console.log('    with the password in KEYWARD_OWNER_PASSWORD');
   if (created.adminKey === null) {
-    console.log('KEYWARD_ROOT_KEY is set: use it as the owner’s admin credential (Authorization: Bearer <root key>).');
+    console.log('\nKEYWARD_ROOT_KEY is set: use it as the owner’s admin credential (Authorization: Bearer <root key>).');
     return;
   }
   console.log('\nOwner admin key — shown once, store it now:\n');
   console.log(`    ${created.adminKey.token}\n`);
   console.log('Try it:');
-  console.log(`    curl -H "Authorization: Bearer ${created.adminKey.token}" http://${displayHost(config.host)}:${config.port}/v1/workspace\n`);
+  console.log(`    curl -H "Authorization: Bearer ${created.adminKey.token}" ${base}/v1/workspace\n`);
 }
 
 function displayHost(host: string): string {
@@ -73,9 +83,11 @@ function displayHost(host: string): string {
 
 async function serve(config: Config): Promise<number> {
   const { app, services } = await buildApp(config);
+  const password = ownerPassword(config);
   const created = await ensureFirstWorkspace(services.storage.db, {
     name: 'Default workspace',
     ownerEmail: config.ownerEmail,
+    ownerPassword: password.password,
     withAdminKey: config.rootKey === undefined,
     now: Date.now(),
     masterKey: loadMasterKey(config.masterKey, config.dataDir),
@@ -88,7 +100,7 @@ async function serve(config: Config): Promise<number> {
   console.log(`    API:   ${base}/v1   (verify: POST ${base}/v1/keys/verify)`);
   console.log(`    Docs:  ${base}/docs   (OpenAPI: ${base}/openapi.json)`);
   console.log(`    Data:  ${config.dataDir}`);
-  if (created !== null) printNewWorkspace(created, config.ownerEmail, { ...config, port });
+  if (created !== null) printNewWorkspace(created, config.ownerEmail, { ...config, port }, password);
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -124,19 +136,22 @@ async function init(config: Config, argv: string[]): Promise<number> {
         console.error('keyward init: --email must be an e-mail address');
         return 2;
       }
-      const created = await createWorkspace(storage.db, { name: values.workspace, ownerEmail: values.email, withAdminKey: true, now: Date.now(), masterKey });
-      printNewWorkspace(created, values.email, config);
+      const password = { password: randomBase62(20), generated: true };
+      const created = await createWorkspace(storage.db, { name: values.workspace, ownerEmail: values.email, ownerPassword: password.password, withAdminKey: true, now: Date.now(), masterKey });
+      printNewWorkspace(created, values.email, config, password);
       return 0;
     }
+    const password = ownerPassword(config);
     const created = await ensureFirstWorkspace(storage.db, {
       name: 'Default workspace',
       ownerEmail: config.ownerEmail,
+      ownerPassword: password.password,
       withAdminKey: config.rootKey === undefined,
       now: Date.now(),
       masterKey,
     });
     if (created === null) console.log(`Already initialised: ${config.dataDir}`);
-    else printNewWorkspace(created, config.ownerEmail, config);
+    else printNewWorkspace(created, config.ownerEmail, config, password);
     return 0;
   } finally {
     await storage.close();

@@ -1,7 +1,8 @@
 // Authenticates admin API calls. The root key (KEYWARD_ROOT_KEY) acts as the first workspace's
 // owner; any other credential is verified like a key that must carry the `admin` scope, so
 // disabled, expired, rate-limited and host-bound keys are refused the same way verify refuses
-// them, and the caller's power is its account's permission points.
+// them, and the caller's power is its account's permission points. Without a credential header, a
+// dashboard session cookie authenticates as its account; its changes must carry the CSRF token.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../storage/database.js';
@@ -11,6 +12,10 @@ import { ADMIN_SCOPE, permissionsOf } from '../domain/permissions.js';
 import type { VerifyService } from '../verify/service.js';
 import { findRootActor } from '../workspaces/service.js';
 import { parseCredential } from './credentials.js';
+import { csrfMatches, readCookie, SESSION_COOKIE, type SessionService } from '../auth/service.js';
+import { csrfRefused } from '../auth/routes.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="keyward", Basic realm="keyward"' };
 
@@ -24,12 +29,17 @@ export class AdminAuthenticator {
     private readonly verifier: VerifyService,
     rootKey: string | undefined,
     private readonly clock: () => number = Date.now,
+    private readonly sessions: SessionService | null = null,
   ) {
     this.rootKeyDigest = rootKey === undefined ? null : digest(rootKey);
   }
 
   async authenticate(request: FastifyRequest): Promise<Actor> {
     const credential = parseCredential(request.headers);
+    if (credential === null && this.sessions !== null) {
+      const token = readCookie(request.headers.cookie, SESSION_COOKIE);
+      if (token !== null) return this.authenticateSession(request, this.sessions, token);
+    }
     if (credential === null) {
       throw refuse('Missing credential: send Authorization: Bearer <admin key>, X-API-Key, or Basic base64(keyId:token)');
     }
@@ -54,6 +64,7 @@ export class AdminAuthenticator {
           accountId: record.accountId,
           role: record.role,
           permissions: permissionsOf(record.role),
+          credentialType: 'key',
           credentialKeyId: record.id,
           ip: request.ip,
         };
@@ -79,6 +90,16 @@ export class AdminAuthenticator {
       case 'USAGE_EXCEEDED':
         throw new AppError('usageExceededError', 429, 'Usage limit of this API key reached');
     }
+  }
+
+  private async authenticateSession(request: FastifyRequest, sessions: SessionService, token: string): Promise<Actor> {
+    const auth = await sessions.authenticate(token, request.ip);
+    if (auth === null) throw refuse('Your session has ended; log in again');
+    if (!SAFE_METHODS.has(request.method)) {
+      const sent = request.headers['x-csrf-token'];
+      if (!csrfMatches(typeof sent === 'string' ? sent : undefined, auth.csrfToken)) throw csrfRefused();
+    }
+    return auth.actor;
   }
 
   private isRootKey(token: string): boolean {

@@ -55,9 +55,11 @@ export function sendError(error: FastifyError | AppError | Error, request: Fasti
   return reply.code(appError.status).send(envelope(appError));
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+/** `pages` may answer unmatched requests first (the dashboard's client-side routes). */
+export function registerErrorHandling(app: FastifyInstance, pages?: () => { fallback(request: FastifyRequest, reply: FastifyReply): boolean } | null): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => sendError(error, request, reply));
   app.setNotFoundHandler((request, reply) => {
+    if (pages?.()?.fallback(request, reply) === true) return reply;
     const error = notFound(`Route ${request.method} ${request.url.split('?')[0]}`);
     return reply.code(404).send(envelope(error));
   });

@@ -171,6 +171,26 @@ export interface SettingsTable {
   value: string;
 }
 
+/** A dashboard session; the cookie holds the token, the table its SHA-256. */
+export interface SessionsTable {
+  id: string;
+  account_id: string;
+  workspace_id: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** Consecutive failed logins of an e-mail address or a client address. */
+export interface LoginFailuresTable {
+  subject: string;
+  failures: number;
+  last_failure_at: number;
+  locked_until: number;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   accounts: AccountsTable;
@@ -184,6 +204,8 @@ export interface Database {
   push_streams: PushStreamsTable;
   rate_windows: RateWindowsTable;
   settings: SettingsTable;
+  sessions: SessionsTable;
+  login_failures: LoginFailuresTable;
 }
 
 export type Db = Kysely<Database>;

@@ -14,7 +14,7 @@ export const WorkspaceReply = Type.Object({
   permissions: Type.Array(Type.String(), { description: "The caller's permission points" }),
   credential: Type.Object(
     {
-      type: Type.Union([Type.Literal('key'), Type.Literal('root')]),
+      type: Type.Union([Type.Literal('key'), Type.Literal('root'), Type.Literal('session')]),
       keyId: Type.Union([Type.String(), Type.Null()]),
     },
     { additionalProperties: false },

@@ -3,7 +3,7 @@
 import { PostgresAdapter, sql } from 'kysely';
 import type { Db, DbOrTrx, WorkspaceRow } from '../storage/database.js';
 import { notFound } from '../errors.js';
-import type { Actor } from '../domain/actor.js';
+import type { Actor, CredentialType } from '../domain/actor.js';
 import { ADMIN_SCOPE, DEFAULT_PROJECT_SCOPES, PERMISSIONS, type Role } from '../domain/permissions.js';
 import { DEFAULT_PREFIX } from '../domain/token.js';
 import { newId } from '../domain/ids.js';
@@ -13,6 +13,7 @@ import { DEFAULT_MAX_KEYS_PER_ACCOUNT } from '../projects/service.js';
 import { toAccount } from '../accounts/service.js';
 import { findAccount } from '../accounts/store.js';
 import type { AccountResource } from '../accounts/schema.js';
+import { hashPassword } from '../secrets/passwords.js';
 
 export interface NewWorkspace {
   workspaceId: string;
@@ -27,27 +28,35 @@ export interface NewWorkspaceParams {
   ownerEmail: string;
   ownerName?: string;
   withAdminKey: boolean;
+  /** The owner's dashboard password (stored hashed); none = no dashboard login until one is set. */
+  ownerPassword?: string | null;
   now: number;
   masterKey: Buffer;
 }
 
 /** Creates a workspace, its owner, a default project and (optionally) the owner's admin key, atomically. */
 export async function createWorkspace(db: Db, params: NewWorkspaceParams): Promise<NewWorkspace> {
-  return db.transaction().execute((trx) => insertWorkspace(trx, params));
+  const passwordHash = await ownerPasswordHash(params);
+  return db.transaction().execute((trx) => insertWorkspace(trx, params, passwordHash));
+}
+
+function ownerPasswordHash(params: NewWorkspaceParams): Promise<string | null> {
+  return params.ownerPassword === undefined || params.ownerPassword === null ? Promise.resolve(null) : hashPassword(params.ownerPassword);
 }
 
 /** First start: creates the first workspace unless one exists (checked in the same transaction;
  * on PostgreSQL under an advisory lock, so nodes starting at once create exactly one). */
 export async function ensureFirstWorkspace(db: Db, params: NewWorkspaceParams): Promise<NewWorkspace | null> {
+  const passwordHash = await ownerPasswordHash(params);
   return db.transaction().execute(async (trx) => {
     if (trx.getExecutor().adapter instanceof PostgresAdapter) {
       await sql`select pg_advisory_xact_lock(hashtext('keyward:first-workspace'))`.execute(trx);
     }
-    return (await hasAnyWorkspace(trx)) ? null : insertWorkspace(trx, params);
+    return (await hasAnyWorkspace(trx)) ? null : insertWorkspace(trx, params, passwordHash);
   });
 }
 
-async function insertWorkspace(trx: DbOrTrx, params: NewWorkspaceParams): Promise<NewWorkspace> {
+async function insertWorkspace(trx: DbOrTrx, params: NewWorkspaceParams, passwordHash: string | null): Promise<NewWorkspace> {
   const { now } = params;
   const workspaceId = newId('ws', now);
   const accountId = newId('acc', now);
@@ -63,7 +72,7 @@ async function insertWorkspace(trx: DbOrTrx, params: NewWorkspaceParams): Promis
         email: params.ownerEmail.trim().toLowerCase(),
         name: params.ownerName ?? 'Owner',
         role: 'owner',
-        password_hash: null,
+        password_hash: passwordHash,
         created_at: now,
         updated_at: now,
       })
@@ -129,6 +138,7 @@ export async function findRootActor(db: DbOrTrx): Promise<Actor | null> {
     accountId: row.id,
     role: row.role as Role,
     permissions: new Set(PERMISSIONS),
+    credentialType: 'root',
     credentialKeyId: null,
     ip: null,
   };
@@ -147,7 +157,7 @@ export async function describeWorkspace(db: Db, actor: Actor): Promise<{
   workspace: ReturnType<typeof toWorkspace>;
   account: AccountResource;
   permissions: string[];
-  credential: { type: 'key' | 'root'; keyId: string | null };
+  credential: { type: CredentialType; keyId: string | null };
 }> {
   const workspace = await db.selectFrom('workspaces').selectAll().where('id', '=', actor.workspaceId).executeTakeFirst();
   const account = await findAccount(db, actor.workspaceId, actor.accountId);
@@ -156,6 +166,6 @@ export async function describeWorkspace(db: Db, actor: Actor): Promise<{
     workspace: toWorkspace(workspace),
     account: toAccount(account),
     permissions: [...actor.permissions],
-    credential: actor.credentialKeyId === null ? { type: 'root', keyId: null } : { type: 'key', keyId: actor.credentialKeyId },
+    credential: { type: actor.credentialType, keyId: actor.credentialKeyId },
   };
 }

@@ -5,10 +5,12 @@ import * as core from './0001_core.js';
 import * as eventsAuditPush from './0002_events_audit_push.js';
 import * as rateWindowsNameSearch from './0003_rate_windows_name_search.js';
 import * as settings from './0004_settings.js';
+import * as sessions from './0005_sessions.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
   '0002_events_audit_push': eventsAuditPush,
   '0003_rate_windows_name_search': rateWindowsNameSearch,
   '0004_settings': settings,
+  '0005_sessions': sessions,
 };

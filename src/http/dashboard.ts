@@ -1,0 +1,61 @@
+// Serves the dashboard (the React app built into dist/web) on the API's port: its hashed assets
+// with long caching, and index.html for every other GET a browser makes outside the API, so
+// client-side routes (/keys/…) load the app. The pages are locked down with a strict CSP.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyStatic from '@fastify/static';
+
+/** dist/web, from src/http (tsx) as from dist/http (built). */
+export const WEB_ROOT = join(import.meta.dirname, '..', '..', 'dist', 'web');
+
+const API_PREFIXES = ['/v1/', '/docs', '/openapi.json', '/metrics', '/healthz', '/readyz'];
+
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-cache',
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'same-origin',
+};
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Keyward</title>
+<p>The dashboard has not been built. Run <code>npm run build</code> (<code>npm ci</code> and <code>npm start</code> do it for you), then reload.</p>`;
+
+export interface Dashboard {
+  /** Answers a request no route matched with the app's page, or returns false when it is not a page request. */
+  fallback(request: FastifyRequest, reply: FastifyReply): boolean;
+}
+
+export async function registerDashboard(app: FastifyInstance, root = WEB_ROOT): Promise<Dashboard> {
+  const indexFile = join(root, 'index.html');
+  const built = existsSync(indexFile);
+  if (built) {
+    await app.register(fastifyStatic, {
+      root,
+      wildcard: false, // one route per built file, found at start
+      index: false,
+      serve: true,
+      setHeaders: (response, path) => {
+        response.setHeader('x-content-type-options', 'nosniff');
+        // Vite names assets by content hash: they never change.
+        if (path.includes(`${join('web', 'assets')}`)) response.setHeader('cache-control', 'public, max-age=31536000, immutable');
+      },
+    });
+  }
+  const page = built ? readFileSync(indexFile, 'utf8') : NOT_BUILT;
+  const sendPage = (reply: FastifyReply) => reply.code(200).headers(PAGE_HEADERS).send(page);
+  app.get('/', { schema: { hide: true } }, (_request, reply) => sendPage(reply));
+  return {
+    fallback(request, reply) {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+      const path = request.url.split('?')[0]!;
+      if (API_PREFIXES.some((prefix) => path === prefix.replace(/\/$/, '') || path.startsWith(prefix))) return false;
+      if (/\.[a-z0-9]+$/i.test(path)) return false; // a missing file stays a 404
+      void sendPage(reply);
+      return true;
+    },
+  };
+}
