@@ -237,18 +237,25 @@ describe('log-out', () => {
 
 describe('the dashboard page', () => {
   it('is served at / and for client-side routes, with a strict CSP; the API keeps its 404s', async () => {
+    const browser = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
     for (const url of ['/', '/keys/key_01HZZZZZZZZZZZZZZZZZZZZZZZ', '/members']) {
-      const page = await t.call('GET', url, { token: null });
+      const page = await t.call('GET', url, { token: null, headers: browser });
       expect(page.status, url).toBe(200);
       expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(page.headers['content-security-policy']).toMatch(/default-src 'self'; script-src 'self'/);
       expect(page.headers['x-frame-options']).toBe('DENY');
       expect(page.text).toMatch(/<!doctype html>/i);
     }
-    const api = await t.call('GET', '/v1/nope');
-    expect(api.status).toBe(404);
-    expect(api.body.type).toBe('notFoundError');
-    expect((await t.call('GET', '/missing-file.js', { token: null })).status).toBe(404);
+    for (const url of ['/v1/nope', '/v2/keys', '/docs/nope']) {
+      const api = await t.call('GET', url, { headers: browser });
+      expect(api.status, url).toBe(404);
+      expect(api.body.type).toBe('notFoundError');
+    }
+    // Without asking for a page (API clients), an unknown path is the JSON 404.
+    const json = await t.call('GET', '/members', { token: null });
+    expect(json.status).toBe(404);
+    expect(json.body.type).toBe('notFoundError');
+    expect((await t.call('GET', '/missing-file.js', { token: null, headers: browser })).status).toBe(404);
     expect((await t.call('POST', '/members', { token: null, body: {} })).status).toBe(404);
   });
 });

@@ -1,6 +1,7 @@
 // Serves the dashboard (the React app built into dist/web) on the API's port: its hashed assets
-// with long caching, and index.html for every other GET a browser makes outside the API, so
-// client-side routes (/keys/…) load the app. The pages are locked down with a strict CSP.
+// with long caching, and index.html for any other page a browser asks for (Accept: text/html)
+// outside the API, so client-side routes (/keys/…) load the app. API clients keep getting JSON
+// 404s. The pages are locked down with a strict CSP.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -9,7 +10,7 @@ import fastifyStatic from '@fastify/static';
 /** dist/web, from src/http (tsx) as from dist/http (built). */
 export const WEB_ROOT = join(import.meta.dirname, '..', '..', 'dist', 'web');
 
-const API_PREFIXES = ['/v1/', '/docs', '/openapi.json', '/metrics', '/healthz', '/readyz'];
+const API_PATH = /^\/(v\d+|docs|openapi\.json|metrics|healthz|readyz)(\/|$)/;
 
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
@@ -51,8 +52,9 @@ export async function registerDashboard(app: FastifyInstance, root = WEB_ROOT): 
   return {
     fallback(request, reply) {
       if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+      if (!(request.headers.accept ?? '').includes('text/html')) return false;
       const path = request.url.split('?')[0]!;
-      if (API_PREFIXES.some((prefix) => path === prefix.replace(/\/$/, '') || path.startsWith(prefix))) return false;
+      if (API_PATH.test(path)) return false;
       if (/\.[a-z0-9]+$/i.test(path)) return false; // a missing file stays a 404
       void sendPage(reply);
       return true;
