@@ -145,6 +145,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     masterKey,
     clock,
     allowPrivate: config.webhookAllowPrivate,
+    timeoutMs: config.pushTimeoutMs,
+    leaseMs: 3 * config.pushTimeoutMs,
     ...options.push,
     onError: logError('push dispatch failed'),
   });

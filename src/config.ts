@@ -45,6 +45,9 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** Serve /metrics without credentials. */
   metricsPublic: boolean;
+  /** How long a webhook delivery may take. A node holds a stream for 3× this per batch, so a dead
+   * node's stream is taken over by another node after that long, and never while a send may still run. */
+  pushTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -132,5 +135,6 @@ export function loadConfig(env: Env = process.env): Config {
     logRetentionDays: integer(env, 'KEYWARD_LOG_RETENTION_DAYS', 90, 1, 36_500),
     webhookAllowPrivate: flag(env, 'KEYWARD_WEBHOOK_ALLOW_PRIVATE', false),
     metricsPublic: flag(env, 'KEYWARD_METRICS_PUBLIC', false),
+    pushTimeoutMs: integer(env, 'KEYWARD_PUSH_TIMEOUT_MS', 10_000, 1_000, 120_000),
   };
 }
