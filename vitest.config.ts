@@ -13,6 +13,7 @@ const COUNTERS = [
   'test/concurrency.test.ts',
   'test/cluster.test.ts',
   'test/multi-node.test.ts',
+  'test/multi-node-push.test.ts',
 ];
 
 export default defineConfig({
@@ -27,7 +28,7 @@ export default defineConfig({
         test: {
           name: 'sqlite',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['test/cluster.test.ts', 'test/multi-node.test.ts'],
+          exclude: ['test/cluster.test.ts', 'test/multi-node.test.ts', 'test/multi-node-push.test.ts'],
           env: { KEYWARD_TEST_BACKEND: 'sqlite' },
         },
       },

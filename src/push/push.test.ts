@@ -3,14 +3,12 @@
 // The app reads wall-clock time (signatures carry a timestamp the verifier checks against now,
 // and retries are scheduled in clock time); usage logs are flushed by hand, never by timer.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Webhook } from 'standardwebhooks';
 import { addMember, createKey, isolatedBackend, startApp, TestClock, verify, type StartOptions, type TestApp } from '../../test/helpers.js';
+import { Receiver, verifySignature } from '../../test/webhook-receiver.js';
 import { createWorkspace } from '../workspaces/service.js';
 import { loadMasterKey } from '../secrets/master-key.js';
 import { between, ORIGIN, type Position } from '../storage/stream-position.js';
@@ -18,127 +16,6 @@ import { between, ORIGIN, type Position } from '../storage/stream-position.js';
 /** Reads the real time, so signature timestamps are current and retry delays elapse. */
 class WallClock extends TestClock {
   override readonly read = () => Date.now();
-}
-
-// ---------------------------------------------------------------------------------------------
-// The receiver
-
-type Reply = number | 'drop';
-
-interface PushedEvent {
-  id: string;
-  type: string;
-  timestamp: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  data: Record<string, any>;
-}
-
-interface Batch {
-  type: string;
-  timestamp: string;
-  data: { keyId: string; events: PushedEvent[] };
-}
-
-interface Received {
-  headers: Record<string, string>;
-  body: string;
-  batch: Batch;
-  /** How it was answered; undefined while held. */
-  reply: Reply | undefined;
-}
-
-class Receiver {
-  readonly received: Received[] = [];
-  private readonly plan: Reply[] = [];
-  private holding = false;
-  private readonly held: ((reply: Reply | undefined) => void)[] = [];
-
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
-
-  static async start(): Promise<Receiver> {
-    const handlers: { handle?: (req: IncomingMessage, res: ServerResponse) => Promise<void> } = {};
-    const server = createServer((req, res) => void handlers.handle!(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const receiver = new Receiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`);
-    handlers.handle = (req, res) => receiver.handle(req, res);
-    return receiver;
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  /** The next requests get these answers (then 200 again). */
-  failNext(...replies: Reply[]): void {
-    this.plan.push(...replies);
-  }
-
-  /** Keep requests waiting until released. */
-  hold(): void {
-    this.holding = true;
-  }
-
-  get waiting(): number {
-    return this.held.length;
-  }
-
-  /** Answers the oldest held request (with `reply`, else the plan, else 200). */
-  release(reply?: Reply): void {
-    const next = this.held.shift();
-    if (next === undefined) throw new Error('no request is being held');
-    next(reply);
-  }
-
-  /** Stops holding and answers everything held. */
-  open(): void {
-    this.holding = false;
-    while (this.held.length > 0) this.held.shift()!(undefined);
-  }
-
-  get accepted(): Received[] {
-    return this.received.filter((entry) => typeof entry.reply === 'number' && entry.reply >= 200 && entry.reply < 300);
-  }
-
-  /** Events of the requests answered 2xx, in arrival order. */
-  acceptedEvents(): PushedEvent[] {
-    return this.accepted.flatMap((entry) => entry.batch.data.events);
-  }
-
-  async close(): Promise<void> {
-    this.open();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')]));
-    const entry: Received = { headers, body, batch: JSON.parse(body) as Batch, reply: undefined };
-    this.received.push(entry);
-    let reply: Reply | undefined;
-    if (this.holding) reply = await new Promise<Reply | undefined>((resolve) => this.held.push(resolve));
-    reply ??= this.plan.shift() ?? 200;
-    entry.reply = reply;
-    if (reply === 'drop') {
-      req.socket.destroy();
-      return;
-    }
-    res.writeHead(reply, { 'content-type': 'application/json' }).end('{}');
-  }
-}
-
-/** Throws unless a Standard Webhooks verifier accepts the request under `secret`. */
-function verifySignature(secret: string, entry: Received): void {
-  new Webhook(secret).verify(entry.body, {
-    'webhook-id': entry.headers['webhook-id']!,
-    'webhook-timestamp': entry.headers['webhook-timestamp']!,
-    'webhook-signature': entry.headers['webhook-signature']!,
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
