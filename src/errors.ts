@@ -44,6 +44,7 @@ export function forbidden(message = 'The API Key used does not have privilege to
   return new AppError('unauthorizedApiKeyError', 403, message);
 }
 
-export function conflict(message: string): AppError {
-  return new AppError('conflictError', 409, message);
+/** 409; `field` names the request field at fault when there is one (a taken e-mail or name). */
+export function conflict(message: string, field?: string): AppError {
+  return new AppError('conflictError', 409, message, field);
 }

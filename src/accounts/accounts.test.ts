@@ -32,6 +32,7 @@ describe('accounts', () => {
     await t.call('POST', '/v1/accounts', { body: { email: 'x@example.com', name: 'X', role: 'viewer' } });
     const again = await t.call('POST', '/v1/accounts', { body: { email: 'X@example.com', name: 'X2', role: 'viewer' } });
     expect(again.status).toBe(409);
+    expect(again.body).toEqual({ status: 'error', type: 'conflictError', error: { message: 'An account with the e-mail x@example.com already exists', field: 'email' } });
   });
 
   it('the workspace keeps at least one owner', async () => {

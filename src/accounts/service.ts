@@ -28,7 +28,7 @@ export function toAccount(row: AccountRow): AccountResource {
   };
 }
 
-const emailTaken = (email: string) => conflict(`An account with the e-mail ${email} already exists`);
+const emailTaken = (email: string) => conflict(`An account with the e-mail ${email} already exists`, 'email');
 
 export interface AccountServiceDeps {
   db: Db;

@@ -2,7 +2,8 @@
 // with long caching, and index.html for any other page a browser asks for (Accept: text/html)
 // outside the API, so client-side routes (/keys/…) load the app. API clients keep getting JSON
 // 404s. The pages are locked down with a strict CSP.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
@@ -32,13 +33,12 @@ export interface Dashboard {
 
 export async function registerDashboard(app: FastifyInstance, root = WEB_ROOT): Promise<Dashboard> {
   const indexFile = join(root, 'index.html');
-  const built = existsSync(indexFile);
-  if (built) {
+  if (existsSync(root)) {
     await app.register(fastifyStatic, {
       root,
-      wildcard: false, // one route per built file, found at start
+      wildcard: true, // files are looked up per request, so a rebuild needs no restart; a miss falls through to the 404 handler
       index: false,
-      serve: true,
+      cacheControl: false, // set below: long for hashed assets, none for the rest
       setHeaders: (response, path) => {
         response.setHeader('x-content-type-options', 'nosniff');
         // Vite names assets by content hash: they never change.
@@ -46,8 +46,11 @@ export async function registerDashboard(app: FastifyInstance, root = WEB_ROOT): 
       },
     });
   }
-  const page = built ? readFileSync(indexFile, 'utf8') : NOT_BUILT;
-  const sendPage = (reply: FastifyReply) => reply.code(200).headers(PAGE_HEADERS).send(page);
+  // Read per request (pages are rare; the API is not served from here), like the assets.
+  const sendPage = async (reply: FastifyReply) => {
+    const page = await readFile(indexFile, 'utf8').catch(() => NOT_BUILT);
+    return reply.code(200).headers(PAGE_HEADERS).send(page);
+  };
   app.get('/', { schema: { hide: true } }, (_request, reply) => sendPage(reply));
   return {
     fallback(request, reply) {

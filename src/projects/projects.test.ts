@@ -39,8 +39,11 @@ describe('projects', () => {
     const again = await t.call('POST', '/v1/projects', { body: { name: 'Default project' } });
     expect(again.status).toBe(409);
     expect(again.body.type).toBe('conflictError');
+    expect(again.body.error.field).toBe('name');
     const other = (await t.call('POST', '/v1/projects', { body: { name: 'Other' } })).body.project;
-    expect((await t.call('PATCH', `/v1/projects/${other.id}`, { body: { name: 'Default project' } })).status).toBe(409);
+    const renamed = await t.call('PATCH', `/v1/projects/${other.id}`, { body: { name: 'Default project' } });
+    expect(renamed.status).toBe(409);
+    expect(renamed.body.error.field).toBe('name');
   });
 
   it('keys are scoped to their project: its scopes and prefix', async () => {

@@ -36,7 +36,7 @@ function projectScopes(scopes: readonly string[]): string[] {
 }
 
 function duplicateName(name: string) {
-  return conflict(`A project named '${name}' already exists in this workspace`);
+  return conflict(`A project named '${name}' already exists in this workspace`, 'name');
 }
 
 export interface ProjectServiceDeps {
