@@ -7,11 +7,13 @@ import { lookup } from 'node:dns/promises';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addMember, createKey, isolatedBackend, startApp, TestClock, verify, type StartOptions, type TestApp } from '../../test/helpers.js';
+import pg from 'pg';
+import { addMember, BACKEND, createKey, isolatedBackend, startApp, TEST_DATABASE_URL, TestClock, verify, type StartOptions, type TestApp } from '../../test/helpers.js';
 import { Receiver, verifySignature } from '../../test/webhook-receiver.js';
 import { createWorkspace } from '../workspaces/service.js';
+import { newId } from '../domain/ids.js';
 import { loadMasterKey } from '../secrets/master-key.js';
-import { between, ORIGIN, type Position } from '../storage/stream-position.js';
+import { between, comparePositions, ORIGIN, readable, type Position } from '../storage/stream-position.js';
 
 /** Reads the real time, so signature timestamps are current and retry delays elapse. */
 class WallClock extends TestClock {
@@ -766,5 +768,162 @@ describe('permissions', () => {
     expect((await t.call('POST', `${pushUrl(developer.keyId)}/realtime`, { body: { enabled: true } })).status).toBe(200);
     const ownerKey = await createKey(t, { name: 'owner key after promotion' });
     await waitFor(() => devRx.acceptedEvents().some((event) => event.data.apiKey?.id === ownerKey.id), "the owner's key.created");
+  });
+});
+
+// On PostgreSQL an event's position is (tx, seq), tx being its writing transaction's id, and push
+// reads only up to readable() = (oldest running transaction - 1, ∞). So while a transaction that
+// wrote an event is open, no event of a later transaction may be pushed past it; once it commits,
+// its events come first, in (tx, seq) order, even those inserted (higher seq) after later ones.
+describe('commit order (PostgreSQL)', () => {
+  interface Recorded {
+    id: string;
+    tx: number;
+    seq: number;
+    type: string;
+    key_id: string | null;
+    data: string | null;
+  }
+
+  /** The project's events after the stream's start, in stream order, with their positions. */
+  function recordedAfter(t: TestApp, after: Position): Promise<Recorded[]> {
+    return t.built.services.storage.db
+      .selectFrom('events')
+      .select(['id', 'tx', 'seq', 'type', 'key_id', 'data'])
+      .where('project_id', '=', t.projectId)
+      .where((eb) => between(eb, after, { tx: Number.MAX_SAFE_INTEGER, seq: Number.MAX_SAFE_INTEGER }))
+      .orderBy('tx')
+      .orderBy('seq')
+      .execute();
+  }
+
+  /** A connection of its own on the app's schema, to hold a transaction open. */
+  async function separateClient(t: TestApp): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    cleanups.push(() => client.end());
+    await client.query(`set search_path to ${t.config.databaseSchema!}, public`);
+    return client;
+  }
+
+  /** Inserts a `key.updated` event the way recordChange does (tx from the column default). */
+  async function insertKeyUpdated(client: pg.Client, t: TestApp, keyId: string, name: string): Promise<Recorded> {
+    const apiKey = (await t.call('GET', `/v1/keys/${keyId}`)).body.apiKey;
+    const now = Date.now();
+    const data = JSON.stringify({ apiKey: { ...apiKey, name }, changes: { name: { before: apiKey.name, after: name } } });
+    const inserted = await client.query<{ id: string; tx: string; seq: string; type: string; key_id: string; data: string }>(
+      `insert into events (id, time, type, workspace_id, project_id, key_id, account_id, data)
+       values ($1, $2, 'key.updated', $3, $4, $5, $6, $7) returning id, tx, seq, type, key_id, data`,
+      [newId('evt', now), now, t.workspaceId, t.projectId, keyId, t.ownerId, data],
+    );
+    const row = inserted.rows[0]!;
+    return { ...row, tx: Number(row.tx), seq: Number(row.seq) };
+  }
+
+  /** Renames `keyId` through the API; returns the event it recorded. */
+  async function rename(t: TestApp, keyId: string, name: string): Promise<Recorded> {
+    expect((await t.call('PATCH', `/v1/keys/${keyId}`, { body: { name } })).status).toBe(200);
+    const events = await recordedAfter(t, ORIGIN);
+    const event = events.find((e) => e.type === 'key.updated' && e.key_id === keyId && JSON.parse(e.data!).changes.name.after === name);
+    expect(event, `the key.updated event of ${name}`).toBeDefined();
+    return event!;
+  }
+
+  /** A pusher key with real-time push to a fresh receiver, another key to change, and one event already delivered. */
+  async function setUp() {
+    const t = await start();
+    const rx = await receiver();
+    const pusher = await createKey(t, { name: 'pusher' });
+    const busy = await createKey(t, { name: 'busy' });
+    const quiet = await createKey(t, { name: 'quiet' });
+    const secret = await configure(t, pusher.id, rx.url);
+    expect((await t.call('POST', `${pushUrl(pusher.id)}/realtime`, { body: { enabled: true } })).status).toBe(200);
+    const startPosition = await startOf(t, pusher.id);
+    const before = await rename(t, busy.id, 'busy 0');
+    await waitFor(() => rx.acceptedEvents().some((e) => e.id === before.id), 'the event written before the held transaction');
+    return { t, rx, secret, pusher, busy, quiet, startPosition, before };
+  }
+
+  /** Shows later events held back while `held` is open: recorded and committed, yet not pushed. */
+  async function expectHeldBack(t: TestApp, rx: Receiver, held: Recorded, later: Recorded[]): Promise<void> {
+    const heldAt: Position = { tx: held.tx, seq: held.seq };
+    // The later events came from transactions that got their ids after the held one…
+    for (const event of later) expect(event.tx).toBeGreaterThan(held.tx);
+    // …so the readable position stays before the held transaction while it runs,
+    const { db } = t.built.services.storage;
+    expect(comparePositions(await readable(db, 'postgres'), heldAt)).toBeLessThan(0);
+    // and a whole dispatch pass run now (after all of them committed) finds nothing to send.
+    const requests = rx.received.length;
+    expect(await t.built.dispatcher.runOnce()).toBe(0);
+    // The timer-driven passes (every TICK_MS) decide alike. No event can be delivered while the
+    // transaction is open to show they ran, so this is a bounded wait of ~50 ticks in which no
+    // request may arrive.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(rx.received.length).toBe(requests);
+    const pushed = rx.acceptedEvents();
+    for (const event of later) expect(pushed.some((e) => e.id === event.id), `${event.id} pushed past the open transaction`).toBe(false);
+    // Nothing at or past the held transaction's position went out,
+    const positions = new Map((await recordedAfter(t, ORIGIN)).map((e) => [e.id, { tx: e.tx, seq: e.seq }]));
+    for (const event of pushed) expect(comparePositions(positions.get(event.id)!, heldAt)).toBeLessThan(0);
+    // and the later events wait in the queue (committed and visible, just not yet readable).
+    expect(await t.built.dispatcher.queueDepth()).toBeGreaterThanOrEqual(later.length);
+  }
+
+  it.runIf(BACKEND === 'postgres')('an event whose transaction commits after later events is pushed first, before them, never skipped', async () => {
+    const { t, rx, secret, busy, quiet, startPosition, before } = await setUp();
+
+    const client = await separateClient(t);
+    await client.query('begin');
+    // Inserted first: lowest seq and lowest tx of what follows.
+    const heldFirst = await insertKeyUpdated(client, t, quiet.id, 'quiet (held 1)');
+    expect(heldFirst.tx).toBeGreaterThan(before.tx);
+    const later: Recorded[] = [];
+    for (let i = 1; i <= 3; i++) later.push(await rename(t, busy.id, `busy ${i}`));
+    await expectHeldBack(t, rx, heldFirst, later);
+    // Inserted by the held transaction after the later ones: a higher seq, but still its (lower) tx.
+    const heldLast = await insertKeyUpdated(client, t, quiet.id, 'quiet (held 2)');
+    expect(heldLast.tx).toBe(heldFirst.tx);
+    expect(heldLast.seq).toBeGreaterThan(later.at(-1)!.seq);
+    await client.query('commit');
+
+    await waitFor(() => rx.acceptedEvents().some((e) => e.id === later.at(-1)!.id), 'the last of the later events');
+    const expected = await recordedAfter(t, startPosition);
+    // Stream order is (tx, seq): the held transaction's two events, then the later transactions'.
+    const ids = expected.map((e) => e.id);
+    expect(ids.slice(ids.indexOf(before.id))).toEqual([before.id, heldFirst.id, heldLast.id, ...later.map((e) => e.id)]);
+    // Every event exactly once, in that order, and nothing more after a further pass.
+    expect(rx.acceptedEvents().map((e) => e.id)).toEqual(ids);
+    expect(await t.built.dispatcher.runOnce()).toBe(0);
+    expect(rx.acceptedEvents().map((e) => e.id)).toEqual(ids);
+    for (const entry of rx.received) verifySignature(secret, entry);
+    const heldPushed = rx.acceptedEvents().find((e) => e.id === heldFirst.id)!;
+    expect(heldPushed).toMatchObject({ type: 'key.updated', data: { apiKey: { id: quiet.id, name: 'quiet (held 1)' } } });
+  });
+
+  it.runIf(BACKEND === 'postgres')('an event whose transaction rolls back is never pushed, and delivery goes on past it', async () => {
+    const { t, rx, secret, busy, quiet, startPosition } = await setUp();
+
+    const client = await separateClient(t);
+    await client.query('begin');
+    const held = await insertKeyUpdated(client, t, quiet.id, 'quiet (rolled back)');
+    const later: Recorded[] = [];
+    for (let i = 1; i <= 3; i++) later.push(await rename(t, busy.id, `busy ${i}`));
+    await expectHeldBack(t, rx, held, later);
+    await client.query('rollback');
+
+    await waitFor(() => rx.acceptedEvents().some((e) => e.id === later.at(-1)!.id), 'the later events');
+    // And it goes on: an event written after the rollback follows.
+    const after = await rename(t, busy.id, 'busy after rollback');
+    await waitFor(() => rx.acceptedEvents().some((e) => e.id === after.id), 'the event after the rollback');
+
+    const expected = await recordedAfter(t, startPosition);
+    expect(expected.some((e) => e.id === held.id)).toBe(false);
+    // Everything recorded, once each, in stream order; the rolled-back event is not among them, and
+    // being before all the delivered later events in stream order, it can no longer come.
+    expect(rx.acceptedEvents().map((e) => e.id)).toEqual(expected.map((e) => e.id));
+    expect(rx.acceptedEvents().some((e) => e.id === held.id)).toBe(false);
+    expect(await t.built.dispatcher.runOnce()).toBe(0);
+    expect(rx.acceptedEvents().map((e) => e.id)).toEqual(expected.map((e) => e.id));
+    for (const entry of rx.received) verifySignature(secret, entry);
   });
 });
