@@ -17,7 +17,15 @@ export const CreateAccountBody = Type.Object(
 export type CreateAccountInput = Static<typeof CreateAccountBody>;
 
 export const UpdateAccountBody = Type.Object(
-  { email: Type.Optional(Email), name: Type.Optional(Name), role: Type.Optional(Role), password: Type.Optional(Password) },
+  {
+    email: Type.Optional(Email),
+    name: Type.Optional(Name),
+    role: Type.Optional(Role),
+    password: Type.Optional(Password),
+    currentPassword: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'Required with `password` when a dashboard session changes its own password' }),
+    ),
+  },
   { additionalProperties: false },
 );
 export type UpdateAccountInput = Static<typeof UpdateAccountBody>;

@@ -4,13 +4,13 @@
 import type { Updateable } from 'kysely';
 import type { AccountRow, AccountsTable, Db, DbOrTrx } from '../storage/database.js';
 import type { KeyInvalidation } from '../verify/cache.js';
-import { conflict, forbidden, notFound } from '../errors.js';
+import { conflict, forbidden, notFound, validationError } from '../errors.js';
 import { requireAny, type Actor } from '../domain/actor.js';
 import type { Role } from '../domain/permissions.js';
 import { newId } from '../domain/ids.js';
 import { checkedName } from '../domain/names.js';
-import { hashPassword } from '../secrets/passwords.js';
-import { SessionService } from '../auth/service.js';
+import { hashPassword, verifyPassword } from '../secrets/passwords.js';
+import { recordPasswordFailure, refuseIfLocked, SessionService } from '../auth/service.js';
 import { isUniqueViolation } from '../storage/constraint.js';
 import { findAccount } from './store.js';
 import { diffFields, recordChange } from '../audit/recorder.js';
@@ -92,6 +92,7 @@ export class AccountService {
     // Anyone may change their own name, e-mail and password; the rest needs members:manage.
     if (!self || input.role !== undefined) requireAny(actor, 'members:manage');
     const account = await this.find(actor, accountId);
+    await checkCurrentPassword(this.deps.db, this.deps.clock(), actor, account, input);
     const roleChanges = input.role !== undefined && input.role !== account.role;
     const touchesOwner = (!self && account.role === 'owner') || (roleChanges && (account.role === 'owner' || input.role === 'owner'));
     if (touchesOwner && actor.role !== 'owner') throw forbidden('Only an owner can change an owner or make one');
@@ -164,5 +165,26 @@ export class AccountService {
     const account = await findAccount(this.deps.db, actor.workspaceId, accountId);
     if (account === undefined) throw notFound('Account');
     return account;
+  }
+}
+
+/**
+ * A dashboard session changing its own password must know the current one, so a session left
+ * open (or stolen) cannot lock the owner out. API keys and the root key may reset it: holding
+ * them already gives this power, and the root key is how an operator recovers a lost password.
+ * Wrong guesses count like failed log-ins, so a session cannot be used to guess the password fast.
+ */
+async function checkCurrentPassword(db: Db, now: number, actor: Actor, account: AccountRow, input: UpdateAccountInput): Promise<void> {
+  if (input.currentPassword !== undefined && input.password === undefined) {
+    throw validationError('currentPassword', 'currentPassword goes with a new password');
+  }
+  const required = input.password !== undefined && actor.credentialType === 'session' && actor.accountId === account.id && account.password_hash !== null;
+  if (!required) return;
+  if (input.currentPassword === undefined) throw validationError('currentPassword', 'Give your current password to set a new one');
+  const subjects = [`email:${account.email}`, ...(actor.ip === null ? [] : [`ip:${actor.ip}`])];
+  await refuseIfLocked(db, subjects, now);
+  if (!(await verifyPassword(input.currentPassword, account.password_hash!))) {
+    await recordPasswordFailure(db, subjects, now);
+    throw validationError('currentPassword', 'The current password is wrong');
   }
 }

@@ -196,7 +196,7 @@ describe('a session follows its account', () => {
 
     const changed = await member('developer');
     const changedSession = await loggedIn(changed.email);
-    const patch = await withSession(changedSession, 'PATCH', `/v1/accounts/${changed.id}`, { password: 'a brand new password' });
+    const patch = await withSession(changedSession, 'PATCH', `/v1/accounts/${changed.id}`, { password: 'a brand new password', currentPassword: PASSWORD });
     expect(patch.status).toBe(200);
     expect((await withSession(changedSession, 'GET', '/v1/workspace', undefined, null)).status).toBe(401);
     expect((await login(changed.email, PASSWORD)).status).toBe(401);
@@ -210,6 +210,34 @@ describe('a session follows its account', () => {
     const expired = await withSession(expiringSession, 'GET', '/v1/workspace', undefined, null);
     expect(expired.status).toBe(401);
     expect(expired.body.error.message).toMatch(/session has ended/);
+  });
+});
+
+describe('changing your own password through a session', () => {
+  it('needs the current password; wrong guesses count like failed log-ins; keys and admins may reset it', async () => {
+    const account = await member('developer');
+    const session = await loggedIn(account.email);
+    const url = `/v1/accounts/${account.id}`;
+    const missing = await withSession(session, 'PATCH', url, { password: 'a brand new password' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error).toEqual({ message: 'Give your current password to set a new one', field: 'currentPassword' });
+    const alone = await withSession(session, 'PATCH', url, { name: 'Renamed', currentPassword: PASSWORD });
+    expect(alone.status).toBe(400);
+    expect(alone.body.error.field).toBe('currentPassword');
+    for (let i = 0; i < FREE_FAILURES.email; i++) {
+      const wrong = await withSession(session, 'PATCH', url, { password: 'a brand new password', currentPassword: 'not it at all' });
+      expect(wrong.status).toBe(400);
+      expect(wrong.body.error).toEqual({ message: 'The current password is wrong', field: 'currentPassword' });
+    }
+    const locked = await withSession(session, 'PATCH', url, { password: 'a brand new password', currentPassword: PASSWORD });
+    expect(locked.status).toBe(429);
+    expect((await login(account.email, PASSWORD)).status).toBe(429); // the same wait as log-in
+    clock.advance(1_000);
+    // Nothing changed meanwhile: the old password still logs in.
+    expect((await login(account.email, PASSWORD)).status).toBe(200);
+    // An owner (here through an API key) may reset it without knowing it.
+    expect((await t.call('PATCH', url, { body: { password: 'reset by the owner' } })).status).toBe(200);
+    expect((await login(account.email, 'reset by the owner')).status).toBe(200);
   });
 });
 

@@ -52,7 +52,7 @@ export class SessionService {
     const now = this.options.clock();
     const address = email.trim().toLowerCase();
     const subjects = [`email:${address}`, ...(client.ip === null ? [] : [`ip:${client.ip}`])];
-    await this.refuseIfLocked(subjects, now);
+    await refuseIfLocked(this.db, subjects, now);
 
     const candidates = await this.db
       .selectFrom('accounts')
@@ -75,7 +75,7 @@ export class SessionService {
       }
     }
     if (matched === undefined) {
-      await this.recordFailure(subjects, now);
+      await recordPasswordFailure(this.db, subjects, now);
       throw new AppError('invalidCredentialsError', 401, 'Wrong e-mail address or password');
     }
     await this.db.deleteFrom('login_failures').where('subject', '=', subjects[0]!).execute();
@@ -163,34 +163,36 @@ export class SessionService {
       expiresAt: new Date(row.expires_at).toISOString(),
     };
   }
+}
 
-  private async refuseIfLocked(subjects: string[], now: number): Promise<void> {
-    const rows = await this.db.selectFrom('login_failures').select(['locked_until']).where('subject', 'in', subjects).execute();
-    const lockedUntil = Math.max(0, ...rows.map((row) => row.locked_until));
-    if (lockedUntil > now) {
-      const seconds = Math.ceil((lockedUntil - now) / 1000);
-      throw new AppError('tooManyLoginAttemptsError', 429, `Too many failed logins; try again in ${seconds} s`, undefined, { 'retry-after': String(seconds) });
-    }
+/** 429 while any of the subjects (`email:<address>`, `ip:<address>`) waits after failed password checks. */
+export async function refuseIfLocked(db: DbOrTrx, subjects: string[], now: number): Promise<void> {
+  const rows = await db.selectFrom('login_failures').select(['locked_until']).where('subject', 'in', subjects).execute();
+  const lockedUntil = Math.max(0, ...rows.map((row) => row.locked_until));
+  if (lockedUntil > now) {
+    const seconds = Math.ceil((lockedUntil - now) / 1000);
+    throw new AppError('tooManyLoginAttemptsError', 429, `Too many failed password attempts; try again in ${seconds} s`, undefined, { 'retry-after': String(seconds) });
   }
+}
 
-  private async recordFailure(subjects: string[], now: number): Promise<void> {
-    for (const subject of subjects) {
-      const free = subject.startsWith('email:') ? FREE_FAILURES.email : FREE_FAILURES.ip;
-      // One atomic upsert per subject: concurrent failures on several nodes all count.
-      const row = await this.db
-        .insertInto('login_failures')
-        .values({ subject, failures: 1, last_failure_at: now, locked_until: 0 })
-        .onConflict((c) =>
-          c.column('subject').doUpdateSet((eb) => ({
-            failures: eb.case().when('login_failures.last_failure_at', '<', now - FAILURE_MEMORY_MS).then(1).else(eb('login_failures.failures', '+', 1)).end(),
-            last_failure_at: now,
-          })),
-        )
-        .returning('failures')
-        .executeTakeFirstOrThrow();
-      const lockMs = lockAfter(row.failures, free);
-      if (lockMs > 0) await this.db.updateTable('login_failures').set({ locked_until: now + lockMs }).where('subject', '=', subject).execute();
-    }
+/** Counts a failed password check against each subject and sets its wait. */
+export async function recordPasswordFailure(db: DbOrTrx, subjects: string[], now: number): Promise<void> {
+  for (const subject of subjects) {
+    const free = subject.startsWith('email:') ? FREE_FAILURES.email : FREE_FAILURES.ip;
+    // One atomic upsert per subject: concurrent failures on several nodes all count.
+    const row = await db
+      .insertInto('login_failures')
+      .values({ subject, failures: 1, last_failure_at: now, locked_until: 0 })
+      .onConflict((c) =>
+        c.column('subject').doUpdateSet((eb) => ({
+          failures: eb.case().when('login_failures.last_failure_at', '<', now - FAILURE_MEMORY_MS).then(1).else(eb('login_failures.failures', '+', 1)).end(),
+          last_failure_at: now,
+        })),
+      )
+      .returning('failures')
+      .executeTakeFirstOrThrow();
+    const lockMs = lockAfter(row.failures, free);
+    if (lockMs > 0) await db.updateTable('login_failures').set({ locked_until: now + lockMs }).where('subject', '=', subject).execute();
   }
 }
 
