@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 // One suite, two backends: every test that touches storage runs on SQLite and on PostgreSQL
 // (each app in its own schema of the `test` database). Pure unit tests run once.
 const PURE = ['src/domain/**/*.test.ts', 'src/http/json-body.test.ts'];
+// The dashboard in a browser: it checks the UI, not the storage, so it runs once (on SQLite).
+const BROWSER = ['test/e2e/**'];
 // With Redis the counters and the invalidation channel change; these suites exercise them.
 const COUNTERS = [
   'src/verify/**/*.test.ts',
@@ -25,9 +27,10 @@ export default defineConfig({
       {
         extends: true,
         // Clusters need a shared database: those suites run in the postgres and redis projects.
+        // The SDK's tests check the client, not the storage: they run here only.
         test: {
           name: 'sqlite',
-          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'packages/sdk/test/**/*.test.ts'],
           exclude: ['test/cluster.test.ts', 'test/multi-node.test.ts', 'test/multi-node-push.test.ts'],
           env: { KEYWARD_TEST_BACKEND: 'sqlite' },
         },
@@ -37,7 +40,7 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: PURE,
+          exclude: [...PURE, ...BROWSER],
           env: { KEYWARD_TEST_BACKEND: 'postgres' },
         },
       },

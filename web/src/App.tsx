@@ -19,7 +19,7 @@ import { Link, matchRoute, navigate, paths, usePath } from './router';
 type AuthState =
   | { state: 'checking' }
   | { state: 'unreachable'; message: string }
-  | { state: 'signed-out'; sessionEnded: boolean }
+  | { state: 'signed-out'; sessionEnded: boolean; passwordChangedFor?: string }
   | { state: 'signed-in'; session: Session };
 
 export function App() {
@@ -46,6 +46,20 @@ export function App() {
     check();
   }, [check]);
 
+  // The server ends every session of an account whose password changes, this one included.
+  const passwordChanged = useCallback((email: string) => {
+    setCsrfToken(null);
+    setAuth({ state: 'signed-out', sessionEnded: false, passwordChangedFor: email });
+  }, []);
+
+  const accountChanged = useCallback((account: Account) => {
+    setAuth((current) =>
+      current.state === 'signed-in' && current.session.account.id === account.id
+        ? { state: 'signed-in', session: { ...current.session, account: { ...current.session.account, name: account.name, email: account.email } } }
+        : current,
+    );
+  }, []);
+
   const logout = useCallback(() => {
     api.auth.logout().then(
       () => undefined,
@@ -69,13 +83,28 @@ export function App() {
         </main>
       );
     case 'signed-out':
-      return <LoginPage sessionEnded={auth.sessionEnded} onLoggedIn={signedIn} />;
+      return <LoginPage sessionEnded={auth.sessionEnded} passwordChangedFor={auth.passwordChangedFor} onLoggedIn={signedIn} />;
     case 'signed-in':
-      return <Dashboard key={auth.session.account.id} session={auth.session} onLogout={logout} />;
+      return (
+        <Dashboard
+          key={auth.session.account.id}
+          session={auth.session}
+          onLogout={logout}
+          onPasswordChanged={passwordChanged}
+          onAccountChanged={accountChanged}
+        />
+      );
   }
 }
 
-function Dashboard({ session, onLogout }: { session: Session; onLogout: () => void }) {
+interface DashboardProps {
+  session: Session;
+  onLogout: () => void;
+  onPasswordChanged: (email: string) => void;
+  onAccountChanged: (account: Account) => void;
+}
+
+function Dashboard({ session, onLogout, onPasswordChanged, onAccountChanged }: DashboardProps) {
   const path = usePath();
   const route = matchRoute(path);
   const permissions = useMemo(() => new Set(session.permissions), [session.permissions]);
@@ -129,6 +158,8 @@ function Dashboard({ session, onLogout }: { session: Session; onLogout: () => vo
     accountName,
     selectedProjectId,
     selectProject,
+    passwordChanged: () => onPasswordChanged(session.account.email),
+    accountChanged: onAccountChanged,
   };
 
   let content;

@@ -15,6 +15,10 @@ export interface DashboardContextValue {
   accountName: (accountId: string) => string | null;
   selectedProjectId: string | null;
   selectProject: (projectId: string) => void;
+  /** After the caller's own password changed: the server has ended this session, so sign out. */
+  passwordChanged: () => void;
+  /** After the caller's own name or e-mail changed: the header follows. */
+  accountChanged: (account: Account) => void;
 }
 
 export const DashboardContext = createContext<DashboardContextValue | null>(null);

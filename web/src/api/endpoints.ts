@@ -37,6 +37,8 @@ export const projects = {
   create: (input: ProjectInput) => request<{ project: Project }>('POST', '/v1/projects', { body: input }).then((r) => r.project),
   update: (projectId: string, input: ProjectInput) =>
     request<{ project: Project }>('PATCH', `/v1/projects/${path(projectId)}`, { body: input }).then((r) => r.project),
+  /** `force` deletes the project's keys with it; without it a project with keys is refused (409). */
+  remove: (projectId: string, force: boolean) => request<void>('DELETE', `/v1/projects/${path(projectId)}`, { query: { force: force ? true : undefined } }),
 };
 
 export const accounts = {

@@ -95,6 +95,8 @@ export interface AccountInput {
   name?: string;
   role?: Role;
   password?: string;
+  /** Required with `password` when changing your own through the dashboard. */
+  currentPassword?: string;
 }
 
 export interface RateLimit {

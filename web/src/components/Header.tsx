@@ -1,12 +1,14 @@
 // The top bar: brand, project switcher, the pages the caller may open, and the account with
-// "Log out". Below 800px the page links fold into a menu button.
+// "Change password" and "Log out". Below 900px the page links fold into a menu button.
 import { useEffect, useId, useState } from 'react';
 import { useDashboard } from '../context';
 import { Link, navigate, paths, usePath, type Route } from '../router';
+import { ChangePasswordModal } from './ChangePasswordModal';
 
 export function Header({ onLogout, route }: { onLogout: () => void; route: Route }) {
   const { session, can, projects, selectedProjectId } = useDashboard();
   const [menuOpen, setMenuOpen] = useState(false);
+  const [changingPassword, setChangingPassword] = useState(false);
   const menuId = useId();
   const switcherId = useId();
 
@@ -103,12 +105,18 @@ export function Header({ onLogout, route }: { onLogout: () => void; route: Route
               <span className="account-name">{session.account.name}</span>
               <span className="account-role">{session.account.role}</span>
             </span>
-            <button type="button" className="button button-secondary button-small" onClick={onLogout} data-testid="logout">
-              Log out
-            </button>
+            <div className="account-actions">
+              <button type="button" className="button button-ghost button-small" onClick={() => setChangingPassword(true)} data-testid="change-password-button">
+                Change password
+              </button>
+              <button type="button" className="button button-secondary button-small" onClick={onLogout} data-testid="logout">
+                Log out
+              </button>
+            </div>
           </div>
         </div>
       </div>
+      {changingPassword && <ChangePasswordModal onClose={() => setChangingPassword(false)} />}
     </header>
   );
 }

@@ -38,8 +38,12 @@ export function Modal({ title, onClose, children, footer, size = 'medium', testI
     const first = body.querySelector<HTMLElement>('[data-autofocus]') ?? focusables(body)[0] ?? focusables(dialog)[0];
     first?.focus();
     // The browser may close a dialog on its own (a second Escape without user activation):
-    // tell the owner so its state follows.
-    const closedByBrowser = () => closeRef.current.onClose();
+    // tell the owner so its state follows. Only if it is still closed: in development StrictMode
+    // runs this effect twice, and the first cleanup's close() queues a `close` event that arrives
+    // after the dialog has been shown again.
+    const closedByBrowser = () => {
+      if (!dialog.open) closeRef.current.onClose();
+    };
     dialog.addEventListener('close', closedByBrowser);
     return () => {
       dialog.removeEventListener('close', closedByBrowser);

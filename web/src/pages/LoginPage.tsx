@@ -7,9 +7,16 @@ import type { Session } from '../api/types';
 import { Alert } from '../components/States';
 import { useTitle } from '../hooks';
 
-export function LoginPage({ sessionEnded, onLoggedIn }: { sessionEnded: boolean; onLoggedIn: (session: Session) => void }) {
+interface LoginPageProps {
+  sessionEnded: boolean;
+  /** Set after the signed-in account changed its password: its e-mail, to sign in again. */
+  passwordChangedFor?: string | undefined;
+  onLoggedIn: (session: Session) => void;
+}
+
+export function LoginPage({ sessionEnded, passwordChangedFor, onLoggedIn }: LoginPageProps) {
   useTitle('Sign in');
-  const [email, setEmail] = useState('');
+  const [email, setEmail] = useState(passwordChangedFor ?? '');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -78,6 +85,11 @@ export function LoginPage({ sessionEnded, onLoggedIn }: { sessionEnded: boolean;
           <h1>Sign in to Keyward</h1>
           <p className="muted">Manage the API keys of your workspace.</p>
         </div>
+        {passwordChangedFor !== undefined && (
+          <Alert tone="success" testId="password-changed">
+            Password changed — log in again with the new one.
+          </Alert>
+        )}
         {sessionEnded && (
           <Alert tone="info" testId="session-ended">
             Your session has ended. Sign in again to continue.
@@ -95,7 +107,7 @@ export function LoginPage({ sessionEnded, onLoggedIn }: { sessionEnded: boolean;
               value={email}
               onChange={(event) => setEmail(event.target.value)}
               required
-              autoFocus
+              autoFocus={passwordChangedFor === undefined}
               data-testid="login-email"
             />
           </div>
@@ -110,6 +122,7 @@ export function LoginPage({ sessionEnded, onLoggedIn }: { sessionEnded: boolean;
               value={password}
               onChange={(event) => setPassword(event.target.value)}
               required
+              autoFocus={passwordChangedFor !== undefined}
               data-testid="login-password"
             />
           </div>

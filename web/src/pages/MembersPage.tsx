@@ -1,8 +1,10 @@
-// Members & roles (members:manage): add accounts, change their role, remove them.
+// Members & roles (members:manage): add accounts, edit their name and e-mail, change their role,
+// remove them; and change your own password.
 import { useId, useState, type FormEvent } from 'react';
 import { fieldOf, messageOf } from '../api/client';
 import * as api from '../api/endpoints';
-import { ROLES, type Account, type Role } from '../api/types';
+import { ROLES, type Account, type AccountInput, type Role } from '../api/types';
+import { ChangePasswordModal } from '../components/ChangePasswordModal';
 import { describedBy, Field } from '../components/Field';
 import { Modal } from '../components/Modal';
 import { Alert, EmptyState, ErrorState, Loading } from '../components/States';
@@ -19,10 +21,12 @@ const ROLE_HELP: Record<Role, string> = {
 
 export function MembersPage() {
   useTitle('Members & roles');
-  const { can, session, reloadAccounts } = useDashboard();
+  const { can, session, reloadAccounts, accountChanged } = useDashboard();
   const members = useLoader(() => (can('members:manage') ? api.accounts.list() : Promise.resolve([])), [can]);
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<Account | null>(null);
+  const [editing, setEditing] = useState<Account | null>(null);
+  const [changingPassword, setChangingPassword] = useState(false);
   const [rowState, setRowState] = useState<Record<string, { busy?: boolean; error?: string; saved?: boolean }>>({});
   const [notice, setNotice] = useState<string | null>(null);
 
@@ -51,6 +55,9 @@ export function MembersPage() {
     );
   };
 
+  // Only an owner may change another owner (the server says so too).
+  const mayEdit = (account: Account) => account.id === session.account.id || account.role !== 'owner' || session.account.role === 'owner';
+
   const list = members.data;
   return (
     <section aria-labelledby="members-title">
@@ -59,6 +66,9 @@ export function MembersPage() {
           <h1 id="members-title">Members &amp; roles</h1>
           <p className="muted page-subtitle">
             A key can do at most what its owner’s role allows today: changing a role changes what the member’s keys can do at once.
+          </p>
+          <p className="muted page-subtitle">
+            To change your own password, use <strong>Change password</strong> in your row (also in the header, next to Log out).
           </p>
         </div>
         <div className="page-actions">
@@ -136,17 +146,39 @@ export function MembersPage() {
                     </td>
                     <td data-label="Added">{formatDateTime(account.createdAt)}</td>
                     <td className="cell-actions">
-                      {!self && (
-                        <button
-                          type="button"
-                          className="button button-small button-danger-ghost"
-                          onClick={() => setRemoving(account)}
-                          aria-label={`Remove ${account.name}`}
-                          data-testid="remove-member"
-                        >
-                          Remove
-                        </button>
-                      )}
+                      <div className="row-actions">
+                        {mayEdit(account) && (
+                          <button
+                            type="button"
+                            className="button button-small button-secondary"
+                            onClick={() => setEditing(account)}
+                            aria-label={`Edit ${account.name}`}
+                            data-testid="edit-member"
+                          >
+                            Edit
+                          </button>
+                        )}
+                        {self ? (
+                          <button
+                            type="button"
+                            className="button button-small button-secondary"
+                            onClick={() => setChangingPassword(true)}
+                            data-testid="member-change-password"
+                          >
+                            Change password
+                          </button>
+                        ) : (
+                          <button
+                            type="button"
+                            className="button button-small button-danger-ghost"
+                            onClick={() => setRemoving(account)}
+                            aria-label={`Remove ${account.name}`}
+                            data-testid="remove-member"
+                          >
+                            Remove
+                          </button>
+                        )}
+                      </div>
                     </td>
                   </tr>
                 );
@@ -176,6 +208,20 @@ export function MembersPage() {
           }}
         />
       )}
+      {editing !== null && (
+        <EditMemberModal
+          account={editing}
+          onClose={() => setEditing(null)}
+          onSaved={(updated) => {
+            setEditing(null);
+            setNotice(`Saved ${updated.name}.`);
+            if (members.data !== undefined) members.setData(members.data.map((item) => (item.id === updated.id ? updated : item)));
+            reloadAccounts();
+            if (updated.id === session.account.id) accountChanged(updated);
+          }}
+        />
+      )}
+      {changingPassword && <ChangePasswordModal onClose={() => setChangingPassword(false)} />}
       {removing !== null && (
         <RemoveMemberModal
           account={removing}
@@ -193,6 +239,17 @@ export function MembersPage() {
 
 type MemberField = 'email' | 'name' | 'role' | 'password';
 
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Where a rejected member change belongs: the field the server named, else a duplicate e-mail by its wording. */
+function memberErrorField(reason: unknown): MemberField | undefined {
+  const field = fieldOf(reason);
+  if (field === 'email' || field === 'name' || field === 'role' || field === 'password') return field;
+  const message = messageOf(reason).toLowerCase();
+  if (message.includes('e-mail') || message.includes('email')) return 'email';
+  return undefined;
+}
+
 function AddMemberModal({ mayAddOwner, onClose, onAdded }: { mayAddOwner: boolean; onClose: () => void; onAdded: (account: Account) => void }) {
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
@@ -207,7 +264,7 @@ function AddMemberModal({ mayAddOwner, onClose, onAdded }: { mayAddOwner: boolea
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const found: Partial<Record<MemberField, string>> = {};
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) found.email = 'Enter a valid e-mail address.';
+    if (!EMAIL_PATTERN.test(email.trim())) found.email = 'Enter a valid e-mail address.';
     if (name.trim() === '') found.name = 'Enter the member’s name.';
     else if (name.trim().length > 200) found.name = 'At most 200 characters.';
     if (password !== '' && (password.length < 10 || password.length > 200)) found.password = 'The password needs 10 to 200 characters.';
@@ -226,9 +283,8 @@ function AddMemberModal({ mayAddOwner, onClose, onAdded }: { mayAddOwner: boolea
       },
       (reason: unknown) => {
         setBusy(false);
-        const field = fieldOf(reason);
-        if (field === 'email' || field === 'name' || field === 'role' || field === 'password') setErrors({ [field]: messageOf(reason) });
-        else if (messageOf(reason).toLowerCase().includes('e-mail') || messageOf(reason).toLowerCase().includes('email')) setErrors({ email: messageOf(reason) });
+        const field = memberErrorField(reason);
+        if (field !== undefined) setErrors({ [field]: messageOf(reason) });
         else setFormError(messageOf(reason));
       },
     );
@@ -284,6 +340,104 @@ function AddMemberModal({ mayAddOwner, onClose, onAdded }: { mayAddOwner: boolea
             onChange={(event) => setPassword(event.target.value)}
             data-testid="member-password"
             {...describedBy(id('password'), errors.password, true)}
+          />
+        </Field>
+        {formError !== null && <Alert testId="form-error">{formError}</Alert>}
+      </form>
+    </Modal>
+  );
+}
+
+function EditMemberModal({ account, onClose, onSaved }: { account: Account; onClose: () => void; onSaved: (account: Account) => void }) {
+  const [email, setEmail] = useState(account.email);
+  const [name, setName] = useState(account.name);
+  const [errors, setErrors] = useState<Partial<Record<MemberField, string>>>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const formId = useId();
+  const id = (field: MemberField) => `${formId}-${field}`;
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (busy) return;
+    const found: Partial<Record<MemberField, string>> = {};
+    if (!EMAIL_PATTERN.test(email.trim())) found.email = 'Enter a valid e-mail address.';
+    if (name.trim() === '') found.name = 'Enter the member’s name.';
+    else if (name.trim().length > 200) found.name = 'At most 200 characters.';
+    setErrors(found);
+    setFormError(null);
+    const first = Object.keys(found)[0] as MemberField | undefined;
+    if (first !== undefined) {
+      document.getElementById(id(first))?.focus();
+      return;
+    }
+    // Send only what changed: an unchanged e-mail must not be checked against itself.
+    const patch: AccountInput = {};
+    if (name.trim() !== account.name) patch.name = name.trim();
+    if (email.trim().toLowerCase() !== account.email.toLowerCase()) patch.email = email.trim();
+    if (Object.keys(patch).length === 0) {
+      onSaved(account);
+      return;
+    }
+    setBusy(true);
+    api.accounts.update(account.id, patch).then(
+      (updated) => {
+        setBusy(false);
+        onSaved(updated);
+      },
+      (reason: unknown) => {
+        setBusy(false);
+        const field = memberErrorField(reason);
+        if (field === 'email' || field === 'name') {
+          setErrors({ [field]: messageOf(reason) });
+          document.getElementById(id(field))?.focus();
+        } else setFormError(messageOf(reason));
+      },
+    );
+  };
+
+  return (
+    <Modal
+      title={`Edit ${account.name}`}
+      onClose={onClose}
+      busy={busy}
+      testId="edit-member-dialog"
+      footer={
+        <>
+          <button type="button" className="button button-secondary" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button type="submit" form={formId} className="button button-primary" disabled={busy} data-testid="edit-member-submit">
+            {busy ? 'Saving…' : 'Save changes'}
+          </button>
+        </>
+      }
+    >
+      <form id={formId} onSubmit={submit} noValidate>
+        <Field id={id('name')} name="name" label="Name" error={errors.name}>
+          <input
+            id={id('name')}
+            value={name}
+            onChange={(event) => {
+              setName(event.target.value);
+              setErrors((current) => ({ ...current, name: undefined }));
+            }}
+            data-testid="edit-member-name"
+            {...describedBy(id('name'), errors.name)}
+          />
+        </Field>
+        <Field id={id('email')} name="email" label="E-mail" error={errors.email} hint="The address this member signs in with.">
+          <input
+            id={id('email')}
+            type="email"
+            autoComplete="off"
+            value={email}
+            onChange={(event) => {
+              setEmail(event.target.value);
+              setErrors((current) => ({ ...current, email: undefined }));
+            }}
+            data-testid="edit-member-email"
+            {...describedBy(id('email'), errors.email, true)}
           />
         </Field>
         {formError !== null && <Alert testId="form-error">{formError}</Alert>}

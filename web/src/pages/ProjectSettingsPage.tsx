@@ -1,6 +1,6 @@
 // Project settings (projects:manage): name, scopes, key prefix, the per-account key limit and
-// recoverable keys; and "New project".
-import { useId, useState, type FormEvent } from 'react';
+// recoverable keys; "New project"; and deleting the project (with its keys, confirmed twice).
+import { useEffect, useId, useState, type FormEvent } from 'react';
 import { fieldOf, messageOf } from '../api/client';
 import * as api from '../api/endpoints';
 import { ADMIN_SCOPE, PREFIX_PATTERN, SCOPE_PATTERN, type Project, type ProjectInput } from '../api/types';
@@ -8,7 +8,7 @@ import { describedBy, Field, FieldSet } from '../components/Field';
 import { Modal } from '../components/Modal';
 import { Alert, EmptyState } from '../components/States';
 import { useDashboard } from '../context';
-import { formatDateTime } from '../format';
+import { formatDateTime, plural } from '../format';
 import { useTitle } from '../hooks';
 import { navigate, paths } from '../router';
 
@@ -90,6 +90,7 @@ function ProjectForm({
     onSubmit(input).catch((reason: unknown) => {
       const field = fieldOf(reason);
       if (field !== undefined && FIELDS.includes(field)) setErrors({ [field]: messageOf(reason) });
+      // Servers that do not name the field say "A project named '…' already exists".
       else if (messageOf(reason).includes('named')) setErrors({ name: messageOf(reason) });
       else setFormError(messageOf(reason));
     });
@@ -190,6 +191,7 @@ export function ProjectSettingsPage({ projectId }: { projectId: string }) {
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState(false);
   const [version, setVersion] = useState(0);
+  const [deleting, setDeleting] = useState(false);
 
   if (!can('projects:manage')) {
     return (
@@ -249,7 +251,133 @@ export function ProjectSettingsPage({ projectId }: { projectId: string }) {
           </button>
         </div>
       </div>
+      <div className="card card-form card-danger" data-testid="project-danger-zone">
+        <h2 className="card-title">Delete this project</h2>
+        <p className="muted">
+          Deleting <strong>{project.name}</strong> deletes every API key in it too: services using them are refused at once. This cannot be undone.
+        </p>
+        <div className="form-actions">
+          <button type="button" className="button button-danger" onClick={() => setDeleting(true)} data-testid="delete-project">
+            Delete project
+          </button>
+        </div>
+      </div>
+      {deleting && <DeleteProjectModal project={project} onClose={() => setDeleting(false)} />}
     </section>
+  );
+}
+
+/** Deletes a project, asked twice: first naming it and how many keys go with it, then typing its name. */
+function DeleteProjectModal({ project, onClose }: { project: Project; onClose: () => void }) {
+  const { reloadProjects } = useDashboard();
+  const [step, setStep] = useState<1 | 2>(1);
+  const [keyCount, setKeyCount] = useState<number | null>(null);
+  const [countError, setCountError] = useState<string | null>(null);
+  const [typed, setTyped] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const inputId = useId();
+  const matches = typed.trim() === project.name.trim();
+
+  // projects:manage comes with keys:manage_all, so the list's total is every key in the project.
+  const countKeys = () => {
+    setCountError(null);
+    api.keys.list(project.id, { pageSize: 1 }).then(
+      (page) => setKeyCount(page.total),
+      (reason: unknown) => setCountError(messageOf(reason)),
+    );
+  };
+  useEffect(countKeys, [project.id]);
+
+  const keysText = keyCount === null ? '' : keyCount === 0 ? 'It has no API keys.' : `Its ${plural(keyCount, 'API key')} will be deleted with it.`;
+
+  const remove = (event: FormEvent) => {
+    event.preventDefault();
+    if (!matches || busy || keyCount === null) return;
+    setBusy(true);
+    setError(null);
+    api.projects.remove(project.id, keyCount > 0).then(
+      async () => {
+        const remaining = await reloadProjects().catch(() => []);
+        const next = remaining.find((candidate) => candidate.id !== project.id);
+        navigate(next === undefined ? '/' : paths.keys(next.id));
+      },
+      (reason: unknown) => {
+        setBusy(false);
+        // A 409: the project holds the caller's own credential, or keys were added since we counted.
+        setError(messageOf(reason));
+        countKeys();
+      },
+    );
+  };
+
+  if (step === 1) {
+    return (
+      <Modal
+        key="step-1"
+        title={`Delete the project “${project.name}”?`}
+        onClose={onClose}
+        size="small"
+        testId="delete-project-dialog"
+        footer={
+          <>
+            <button type="button" className="button button-secondary" onClick={onClose} data-autofocus>
+              Cancel
+            </button>
+            <button type="button" className="button button-danger" onClick={() => setStep(2)} disabled={keyCount === null} data-testid="delete-project-confirm-1">
+              Delete project
+            </button>
+          </>
+        }
+      >
+        <p>
+          The project <strong className="break-all">{project.name}</strong> and its settings are removed.{' '}
+          <span data-testid="delete-project-key-count">{keyCount === null ? (countError === null ? 'Counting its keys…' : '') : keysText}</span>
+        </p>
+        {keyCount !== null && keyCount > 0 && <p>Services using those keys are refused at once, and their data pushes stop.</p>}
+        {countError !== null && <Alert testId="delete-project-error">{countError}</Alert>}
+      </Modal>
+    );
+  }
+
+  const formId = `${inputId}-form`;
+  const deleteLabel = keyCount !== null && keyCount > 0 ? `Delete “${project.name}” and ${plural(keyCount, 'key')}` : `Delete “${project.name}”`;
+  return (
+    <Modal
+      key="step-2"
+      title="Confirm project deletion"
+      onClose={onClose}
+      size="small"
+      busy={busy}
+      testId="delete-project-dialog"
+      footer={
+        <>
+          <button type="button" className="button button-secondary" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button type="submit" form={formId} className="button button-danger" disabled={!matches || busy || keyCount === null} data-testid="delete-project-confirm-2">
+            {busy ? 'Deleting…' : deleteLabel}
+          </button>
+        </>
+      }
+    >
+      <form id={formId} onSubmit={remove} noValidate>
+        <p>
+          This cannot be undone. <span data-testid="delete-project-key-count">{keysText}</span>
+        </p>
+        <Field id={inputId} label={<>Type the project name to delete it: <strong className="break-all">{project.name}</strong></>}>
+          <input
+            id={inputId}
+            value={typed}
+            onChange={(event) => setTyped(event.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+            data-testid="delete-project-confirm-name"
+          />
+        </Field>
+        {error !== null && <Alert testId="delete-project-error">{error}</Alert>}
+      </form>
+    </Modal>
   );
 }
 
