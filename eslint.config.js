@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.scratch/', 'dist/', 'node_modules/', 'coverage/', 'test-results/', 'data/', 'bench/results/'] },
+  { ignores: ['.scratch/', 'dist/', 'node_modules/', 'coverage/', 'test-results/', 'data/', 'bench/results/', 'packages/*/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -28,7 +28,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/**', 'src/main.ts', 'bench/**', 'test/**'],
+    files: ['src/cli/**', 'src/main.ts', 'bench/**', 'test/**', 'packages/*/scripts/**'],
     rules: { 'no-console': 'off' },
   },
   {
