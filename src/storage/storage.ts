@@ -133,7 +133,12 @@ export function openPostgres(connectionString: string, schema?: string, poolSize
     },
     async prepare() {
       if (created) return;
-      await sql`create schema if not exists ${sql.id(schema!)}`.execute(db);
+      // `create schema if not exists` is not safe against itself: nodes starting at once can
+      // collide on the catalog's unique index. Serialise it; the lock ends with the transaction.
+      await db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(hashtext(${`keyward:schema:${schema!}`}))`.execute(trx);
+        await sql`create schema if not exists ${sql.id(schema!)}`.execute(trx);
+      });
       created = true;
     },
   };
