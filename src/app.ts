@@ -159,7 +159,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   const metrics = new Metrics({ cache, usage, logs, push: dispatcher });
 
-  const verify = new VerifyService({ db, cache, counters, usage, logs, clock, metrics });
+  const verify = new VerifyService({ db, cache, counters, usage, logs, clock, metrics, cacheHintMs: config.verifyCacheHintMs });
   const services: Services = {
     storage,
     verify,

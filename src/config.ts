@@ -45,6 +45,8 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** Serve /metrics without credentials. */
   metricsPublic: boolean;
+  /** Longest time a VALID verify answer tells clients they may reuse it (`cacheForMs`). */
+  verifyCacheHintMs: number;
   /** How long a webhook delivery may take. A node holds a stream for 3× this per batch, so a dead
    * node's stream is taken over by another node after that long, and never while a send may still run. */
   pushTimeoutMs: number;
@@ -136,5 +138,6 @@ export function loadConfig(env: Env = process.env): Config {
     webhookAllowPrivate: flag(env, 'KEYWARD_WEBHOOK_ALLOW_PRIVATE', false),
     metricsPublic: flag(env, 'KEYWARD_METRICS_PUBLIC', false),
     pushTimeoutMs: integer(env, 'KEYWARD_PUSH_TIMEOUT_MS', 10_000, 1_000, 120_000),
+    verifyCacheHintMs: integer(env, 'KEYWARD_VERIFY_CACHE_HINT_MS', 5_000, 0, 300_000),
   };
 }

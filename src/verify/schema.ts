@@ -43,6 +43,13 @@ export const VerifyReply = Type.Object(
     rateLimit: Type.Optional(
       Type.Object({ limit: Type.Integer(), remaining: Type.Integer(), resetAt: Timestamp }, { additionalProperties: false }),
     ),
+    cacheForMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'VALID only: how long a client may reuse this answer without asking again (never past the key’s expiry). 0 for keys with a quota or rate limit: every use must reach the server. Absent: do not cache.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

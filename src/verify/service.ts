@@ -55,6 +55,9 @@ export interface VerifyResult {
   missingScopes?: string[];
   usage?: UsageInfo;
   rateLimit?: RateLimitInfo;
+  /** VALID only: how long a client (the SDK middleware) may reuse this answer without asking
+   * again; 0 for keys with a quota or rate limit, whose every use must be counted here. */
+  cacheForMs?: number;
   /** The record behind the answer (whenever the key was found), for in-process callers; never serialised. */
   record?: KeyRecord;
 }
@@ -67,6 +70,8 @@ export interface VerifyDeps {
   logs: UsageLogWriter;
   clock: () => number;
   metrics?: { verified(code: string, seconds: number): void };
+  /** Longest `cacheForMs` a VALID answer grants (KEYWARD_VERIFY_CACHE_HINT_MS). */
+  cacheHintMs?: number;
 }
 
 const MALFORMED: VerifyResult = Object.freeze({ valid: false, code: 'MALFORMED' });
@@ -153,7 +158,16 @@ export class VerifyService {
     }
     // 7. Written behind: lastUsedAt, and the count for keys without a quota.
     this.deps.usage.record(record.id, now, record.limitedAmount === null ? cost : 0);
-    return { valid: true, code: 'VALID', key, record, ...(usage && { usage }), ...(rateLimit && { rateLimit }) };
+    const cacheForMs = record.limitedAmount !== null || record.rateLimit !== null ? 0 : this.cacheHint(record, now);
+    return { valid: true, code: 'VALID', key, record, cacheForMs, ...(usage && { usage }), ...(rateLimit && { rateLimit }) };
+  }
+
+  /** The hint, cut short so a cached answer never outlives the key's (or its secret's) expiry. */
+  private cacheHint(record: KeyRecord, now: number): number {
+    let ms = this.deps.cacheHintMs ?? 5_000;
+    if (record.expiresAt !== null) ms = Math.min(ms, record.expiresAt - now);
+    if (record.secretExpiresAt !== null) ms = Math.min(ms, record.secretExpiresAt - now);
+    return Math.max(0, ms);
   }
 
   /** Cached record for a hash, loading it once however many callers ask at the same moment. */

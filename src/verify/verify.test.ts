@@ -28,7 +28,38 @@ describe('POST /v1/keys/verify', () => {
         meta: { plan: 'pro' },
         expiresAt: null,
       },
+      cacheForMs: 5000,
     });
+  });
+
+  it('cacheForMs: how long a client may reuse a VALID answer', async () => {
+    const plain = await createKey(t, { name: 'plain' });
+    expect((await verify(t, { key: plain.key })).cacheForMs).toBe(5000);
+    // Never past the key's expiry.
+    const expiring = await createKey(t, { name: 'expiring', expiresAt: new Date(t.clock.now + 1_500).toISOString() });
+    expect((await verify(t, { key: expiring.key })).cacheForMs).toBe(1_500);
+    // Every use of a counted key must reach the server.
+    const quota = await createKey(t, { name: 'quota', limitedAmount: 5 });
+    expect((await verify(t, { key: quota.key })).cacheForMs).toBe(0);
+    const limited = await createKey(t, { name: 'limited', rateLimit: { limit: 5, windowMs: 1000 } });
+    expect((await verify(t, { key: limited.key })).cacheForMs).toBe(0);
+    // A rotated-out secret only until its grace ends.
+    const rotated = await createKey(t, { name: 'rotated' });
+    expect((await t.call('POST', `/v1/keys/${rotated.id}/rotate`, { body: { gracePeriodSeconds: 2 } })).status).toBe(200);
+    expect((await verify(t, { key: rotated.key })).cacheForMs).toBe(2_000);
+    // Invalid answers carry none.
+    await t.call('PATCH', `/v1/keys/${plain.id}`, { body: { enabled: false } });
+    expect((await verify(t, { key: plain.key })).cacheForMs).toBeUndefined();
+  });
+
+  it('KEYWARD_VERIFY_CACHE_HINT_MS sets the longest cacheForMs (0: never cache)', async () => {
+    const off = await startApp({ env: { KEYWARD_VERIFY_CACHE_HINT_MS: '0' } });
+    try {
+      const key = await createKey(off, { name: 'k' });
+      expect((await verify(off, { key: key.key })).cacheForMs).toBe(0);
+    } finally {
+      await off.close();
+    }
   });
 
   it('MALFORMED: bad checksum, wrong shape, empty, huge', async () => {

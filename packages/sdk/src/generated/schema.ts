@@ -324,6 +324,8 @@ export interface paths {
                                  */
                                 resetAt: string;
                             };
+                            /** @description VALID only: how long a client may reuse this answer without asking again (never past the key’s expiry). 0 for keys with a quota or rate limit: every use must reach the server. Absent: do not cache. */
+                            cacheForMs?: number;
                         };
                     };
                 };
