@@ -47,6 +47,7 @@ import { auditRoutes } from './audit/routes.js';
 import { pushRoutes } from './push/routes.js';
 import { leakRoutes } from './leaks/routes.js';
 import { authRoutes } from './auth/routes.js';
+import { forwardAuthRoutes } from './verify/forward-auth.js';
 import { SessionService } from './auth/service.js';
 import { registerDashboard, type Dashboard } from './http/dashboard.js';
 
@@ -216,6 +217,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(operationsRoutes, { metrics, authenticate: config.metricsPublic ? null : (request) => auth.authenticate(request) });
   await app.register(verifyRoutes);
+  await app.register(forwardAuthRoutes);
   await app.register(authRoutes, { sessions, secureCookies: config.secureCookies });
   dashboard = await registerDashboard(app);
   await app.register(async (admin) => {

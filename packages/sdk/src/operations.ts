@@ -44,8 +44,8 @@ export const OPERATIONS = {
   'leaks.report': { method: 'POST', path: '/v1/leaks', authenticated: true },
 } as const satisfies Record<string, OperationDefinition>;
 
-/** Paths of the document the client leaves out on purpose: the dashboard's cookie sessions and the operations probes. */
-export const NOT_IN_CLIENT: readonly string[] = ['/v1/auth/login', '/v1/auth/session', '/v1/auth/logout', '/healthz', '/readyz', '/metrics'];
+/** Paths of the document the client leaves out on purpose: the dashboard's cookie sessions, the operations probes and the gateways' forward-auth. */
+export const NOT_IN_CLIENT: readonly string[] = ['/v1/auth/login', '/v1/auth/session', '/v1/auth/logout', '/healthz', '/readyz', '/metrics', '/v1/forward-auth'];
 
 export type OperationName = keyof typeof OPERATIONS;
 type Definition<N extends OperationName> = (typeof OPERATIONS)[N];

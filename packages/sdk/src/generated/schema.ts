@@ -391,6 +391,568 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/forward-auth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Forward-auth for gateways
+         * @description Verifies the credential in the forwarded headers (Authorization Bearer or Basic, X-API-Key, Proxy-Authorization Basic for identity keys) against the host in X-Forwarded-Host / X-Original-Host. 200 with X-Keyward-Key-Id, -Account-Id, -Project-Id, -Scopes, -Remaining; 401, 403 or 429 (with Retry-After) otherwise, with X-Keyward-Code. Requirements come from the query string or X-Keyward-Require-Scopes / -Environment / -Cost / -Project headers.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Required scopes, comma-separated */
+                    scopes?: string;
+                    /** @description Require a key of this environment */
+                    environment?: "live" | "test";
+                    /** @description Quota units the request uses (default 1) */
+                    cost?: number;
+                    /** @description Accept only keys of this project */
+                    projectId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            valid: true;
+                            /** @enum {string} */
+                            code: "VALID";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        /**
+         * Forward-auth for gateways
+         * @description Verifies the credential in the forwarded headers (Authorization Bearer or Basic, X-API-Key, Proxy-Authorization Basic for identity keys) against the host in X-Forwarded-Host / X-Original-Host. 200 with X-Keyward-Key-Id, -Account-Id, -Project-Id, -Scopes, -Remaining; 401, 403 or 429 (with Retry-After) otherwise, with X-Keyward-Code. Requirements come from the query string or X-Keyward-Require-Scopes / -Environment / -Cost / -Project headers.
+         */
+        put: {
+            parameters: {
+                query?: {
+                    /** @description Required scopes, comma-separated */
+                    scopes?: string;
+                    /** @description Require a key of this environment */
+                    environment?: "live" | "test";
+                    /** @description Quota units the request uses (default 1) */
+                    cost?: number;
+                    /** @description Accept only keys of this project */
+                    projectId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            valid: true;
+                            /** @enum {string} */
+                            code: "VALID";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        /**
+         * Forward-auth for gateways
+         * @description Verifies the credential in the forwarded headers (Authorization Bearer or Basic, X-API-Key, Proxy-Authorization Basic for identity keys) against the host in X-Forwarded-Host / X-Original-Host. 200 with X-Keyward-Key-Id, -Account-Id, -Project-Id, -Scopes, -Remaining; 401, 403 or 429 (with Retry-After) otherwise, with X-Keyward-Code. Requirements come from the query string or X-Keyward-Require-Scopes / -Environment / -Cost / -Project headers.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Required scopes, comma-separated */
+                    scopes?: string;
+                    /** @description Require a key of this environment */
+                    environment?: "live" | "test";
+                    /** @description Quota units the request uses (default 1) */
+                    cost?: number;
+                    /** @description Accept only keys of this project */
+                    projectId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            valid: true;
+                            /** @enum {string} */
+                            code: "VALID";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        /**
+         * Forward-auth for gateways
+         * @description Verifies the credential in the forwarded headers (Authorization Bearer or Basic, X-API-Key, Proxy-Authorization Basic for identity keys) against the host in X-Forwarded-Host / X-Original-Host. 200 with X-Keyward-Key-Id, -Account-Id, -Project-Id, -Scopes, -Remaining; 401, 403 or 429 (with Retry-After) otherwise, with X-Keyward-Code. Requirements come from the query string or X-Keyward-Require-Scopes / -Environment / -Cost / -Project headers.
+         */
+        delete: {
+            parameters: {
+                query?: {
+                    /** @description Required scopes, comma-separated */
+                    scopes?: string;
+                    /** @description Require a key of this environment */
+                    environment?: "live" | "test";
+                    /** @description Quota units the request uses (default 1) */
+                    cost?: number;
+                    /** @description Accept only keys of this project */
+                    projectId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            valid: true;
+                            /** @enum {string} */
+                            code: "VALID";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        /**
+         * Forward-auth for gateways
+         * @description Verifies the credential in the forwarded headers (Authorization Bearer or Basic, X-API-Key, Proxy-Authorization Basic for identity keys) against the host in X-Forwarded-Host / X-Original-Host. 200 with X-Keyward-Key-Id, -Account-Id, -Project-Id, -Scopes, -Remaining; 401, 403 or 429 (with Retry-After) otherwise, with X-Keyward-Code. Requirements come from the query string or X-Keyward-Require-Scopes / -Environment / -Cost / -Project headers.
+         */
+        options: {
+            parameters: {
+                query?: {
+                    /** @description Required scopes, comma-separated */
+                    scopes?: string;
+                    /** @description Require a key of this environment */
+                    environment?: "live" | "test";
+                    /** @description Quota units the request uses (default 1) */
+                    cost?: number;
+                    /** @description Accept only keys of this project */
+                    projectId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            valid: true;
+                            /** @enum {string} */
+                            code: "VALID";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        head?: never;
+        /**
+         * Forward-auth for gateways
+         * @description Verifies the credential in the forwarded headers (Authorization Bearer or Basic, X-API-Key, Proxy-Authorization Basic for identity keys) against the host in X-Forwarded-Host / X-Original-Host. 200 with X-Keyward-Key-Id, -Account-Id, -Project-Id, -Scopes, -Remaining; 401, 403 or 429 (with Retry-After) otherwise, with X-Keyward-Code. Requirements come from the query string or X-Keyward-Require-Scopes / -Environment / -Cost / -Project headers.
+         */
+        patch: {
+            parameters: {
+                query?: {
+                    /** @description Required scopes, comma-separated */
+                    scopes?: string;
+                    /** @description Require a key of this environment */
+                    environment?: "live" | "test";
+                    /** @description Quota units the request uses (default 1) */
+                    cost?: number;
+                    /** @description Accept only keys of this project */
+                    projectId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            valid: true;
+                            /** @enum {string} */
+                            code: "VALID";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
