@@ -20,7 +20,7 @@ const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:
 describe('forward-auth', () => {
   it('200 with the key described in X-Keyward-* headers, for every way of presenting it', async () => {
     const key = await createKey(t, { name: 'gateway', scopes: ['inference', 'project'], limitedAmount: 100 });
-    const ways = [{ authorization: `Bearer ${key.key}` }, { 'x-api-key': key.key }, { authorization: basic(key.id, key.key) }];
+    const ways: Record<string, string>[] = [{ authorization: `Bearer ${key.key}` }, { 'x-api-key': key.key }, { authorization: basic(key.id, key.key) }];
     for (const [i, headers] of ways.entries()) {
       const response = await forward(headers, '?scopes=inference');
       expect(response.status, JSON.stringify(headers)).toBe(200);
