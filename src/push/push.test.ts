@@ -926,4 +926,24 @@ describe('commit order (PostgreSQL)', () => {
     expect(rx.acceptedEvents().map((e) => e.id)).toEqual(expected.map((e) => e.id));
     for (const entry of rx.received) verifySignature(secret, entry);
   });
+
+  it.runIf(BACKEND === 'postgres')('a history push counts and delivers every event recorded before it, even while another transaction is open', async () => {
+    const t = await start();
+    const rx = await receiver();
+    const pusher = await createKey(t, { name: 'pusher' });
+    const other = await createKey(t, { name: 'other' });
+    // An unrelated transaction, open on the same server before any of the events below.
+    const blocker = await separateClient(t);
+    await blocker.query('begin');
+    await blocker.query('select pg_current_xact_id()');
+    for (let i = 1; i <= 3; i++) await rename(t, other.id, `other ${i}`);
+    const expected = await recordedAfter(t, ORIGIN);
+    await configure(t, pusher.id, rx.url);
+    const started = await t.call('POST', `${pushUrl(pusher.id)}/history`);
+    // The total counts every event already recorded, not only those below the open transaction.
+    expect(started.body.push.history).toMatchObject({ state: 'running', total: expected.length });
+    await blocker.query('commit');
+    await waitFor(async () => (await pushState(t, pusher.id)).history.state === 'completed', 'the history to complete');
+    expect(rx.acceptedEvents().map((e) => e.id)).toEqual(expected.map((e) => e.id));
+  });
 });

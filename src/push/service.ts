@@ -13,7 +13,7 @@ import { checkWebhookUrl, TargetRefused } from './address-policy.js';
 import { newWebhookSecret } from './signing.js';
 import { visibleAccount } from './dispatcher.js';
 import type { Dialect } from '../storage/storage.js';
-import { between, horizon, ORIGIN, position } from '../storage/stream-position.js';
+import { between, frontier, horizon, ORIGIN, position } from '../storage/stream-position.js';
 import type { PushResource } from './schema.js';
 
 export interface PushServiceDeps {
@@ -165,7 +165,9 @@ export class PushService {
         );
       }
       const realtime = await trx.selectFrom('push_streams').select(['start_tx', 'start_seq']).where('id', '=', `${key.id}:realtime`).executeTakeFirst();
-      const until = (realtime === undefined ? null : position(realtime.start_tx, realtime.start_seq)) ?? (await horizon(trx, this.deps.dialect));
+      // Everything recorded before now (or before real-time push first started), including events
+      // of transactions still running: the dispatcher reaches them once those transactions end.
+      const until = (realtime === undefined ? null : position(realtime.start_tx, realtime.start_seq)) ?? (await frontier(trx, this.deps.dialect));
       const onlyAccount = await visibleAccount(trx, key.id);
       let counting = trx
         .selectFrom('events')

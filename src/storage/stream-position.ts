@@ -37,6 +37,20 @@ export async function horizon(db: DbOrTrx, dialect: Dialect): Promise<Position> 
   return { tx: 0, seq: Number(row?.seq ?? 0) };
 }
 
+/**
+ * The last position any event recorded so far can have, committed or still in flight: the end of
+ * "everything before now". Readers reach it once the transactions below it have ended
+ * (`readable`). On PostgreSQL the horizon alone would leave out events already committed by
+ * transactions newer than the oldest one still running anywhere on the server.
+ */
+export async function frontier(db: DbOrTrx, dialect: Dialect): Promise<Position> {
+  if (dialect === 'postgres') {
+    const row = await sql<{ xmax: number }>`select pg_snapshot_xmax(pg_current_snapshot())::text::bigint as xmax`.execute(db);
+    return { tx: Number(row.rows[0]!.xmax) - 1, seq: LAST_SEQ };
+  }
+  return horizon(db, dialect);
+}
+
 /** The last position a reader may read up to now (on SQLite, everything written is final). */
 export async function readable(db: DbOrTrx, dialect: Dialect): Promise<Position> {
   return dialect === 'postgres' ? horizon(db, dialect) : { tx: 0, seq: LAST_SEQ };
