@@ -5,11 +5,11 @@
 // is disabled on node A while nodes B and C are asked about it in a tight loop, and the time until
 // both refuse it is recorded.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { Redis } from 'ioredis';
 import { load, loadSpread, type Measurement } from './load.js';
 import { api, createKey, defaultProjectId } from './api.js';
 import { startKeyward, type Server } from './servers.js';
+import { dropSchema } from '../src/storage/storage.js';
 
 const DATABASE_URL = process.env.KEYWARD_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.KEYWARD_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -85,13 +85,7 @@ async function invalidationDelay(nodes: Server[], samples: number): Promise<Scal
 }
 
 async function dropBackend(schemas: string[]): Promise<void> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    for (const schema of schemas) await client.query(`drop schema if exists ${schema} cascade`);
-  } finally {
-    await client.end();
-  }
+  for (const schema of schemas) await dropSchema(DATABASE_URL, schema);
   const redis = new Redis(REDIS_URL);
   try {
     for (const prefix of schemas) {

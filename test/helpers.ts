@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { Redis } from 'ioredis';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp, type BuildOptions, type Built } from '../src/app.js';
@@ -12,6 +11,7 @@ import { loadConfig, type Config } from '../src/config.js';
 import { createWorkspace } from '../src/workspaces/service.js';
 import { loadMasterKey } from '../src/secrets/master-key.js';
 import type { Role } from '../src/domain/permissions.js';
+import { dropSchema } from '../src/storage/storage.js';
 
 export class TestClock {
   constructor(public now: number = Date.UTC(2030, 0, 15, 12, 0, 0)) {}
@@ -83,13 +83,7 @@ export function isolatedBackend(): IsolatedBackend {
       ...(WITH_REDIS && { REDIS_URL: TEST_REDIS_URL, KEYWARD_REDIS_PREFIX: name }),
     },
     async drop() {
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await client.connect();
-      try {
-        await client.query(`drop schema if exists ${name} cascade`);
-      } finally {
-        await client.end();
-      }
+      await dropSchema(TEST_DATABASE_URL, name);
       if (WITH_REDIS) await dropRedisPrefix(name);
     },
   };

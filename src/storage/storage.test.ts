@@ -1,11 +1,10 @@
 // Storage set-up on PostgreSQL when several nodes start at once on an empty schema: every node's
 // schema creation and migration must succeed (`create schema if not exists` alone collides).
 import { describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { BACKEND, TEST_DATABASE_URL } from '../../test/helpers.js';
 import { sql } from 'kysely';
-import { migrate, openPostgres } from './storage.js';
+import { dropSchema, migrate, openPostgres } from './storage.js';
 import { migrations } from './migrations/index.js';
 
 describe('PostgreSQL set-up', () => {
@@ -20,10 +19,7 @@ describe('PostgreSQL set-up', () => {
         expect(rows.map((row) => row.name)).toEqual(Object.keys(migrations)); // each applied once
       } finally {
         await Promise.all(nodes.map((node) => node.close()));
-        const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-        await client.connect();
-        await client.query(`drop schema if exists ${schema} cascade`);
-        await client.end();
+        await dropSchema(TEST_DATABASE_URL, schema);
       }
     }
   });

@@ -151,10 +151,40 @@ export function openStorage(options: StorageOptions): Storage {
   return openSqlite(options.dataDir);
 }
 
+/**
+ * Taken shared while a node migrates and exclusively by whoever drops a Keyward schema: Kysely's
+ * migrator reads the catalog of the whole database, and a schema dropped by another deployment (or
+ * test) in the middle of that read fails it with "schema … does not exist".
+ */
+export const DDL_LOCK = 'keyward:ddl';
+
+/** Drops a Keyward schema without breaking migrations running next to it (tests, benchmarks). */
+export async function dropSchema(connectionString: string, schema: string): Promise<void> {
+  if (!SCHEMA_PATTERN.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    await client.query('begin');
+    await client.query('select pg_advisory_xact_lock(hashtext($1))', [DDL_LOCK]);
+    await client.query(`drop schema if exists ${schema} cascade`);
+    await client.query('commit');
+  } finally {
+    await client.end();
+  }
+}
+
 /** Applies every pending migration; throws with the failing migration's name. */
 export async function migrate(storage: Storage): Promise<string[]> {
   await storage.prepare();
-  return migrateToLatest(storage.db, storage.postgres?.schema);
+  if (storage.postgres === undefined) return migrateToLatest(storage.db);
+  const lock = new pg.Client({ connectionString: storage.postgres.connectionString });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock_shared(hashtext($1))', [DDL_LOCK]);
+    return await migrateToLatest(storage.db, storage.postgres.schema);
+  } finally {
+    await lock.end(); // ends the session, and with it the lock
+  }
 }
 
 /** `schema`: where the migration bookkeeping tables live (our own schema, when we have one). */
