@@ -2,72 +2,31 @@
 // prefix in the redis project): a stream is leased per batch, so two running nodes never send at
 // the same time and nothing is sent twice, and a node killed mid-batch leaves that batch, once its
 // lease (3 × KEYWARD_PUSH_TIMEOUT_MS) ran out, to a node started afterwards.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isolatedBackend, TEST_DATABASE_URL, WITH_REDIS, type IsolatedBackend } from './helpers.js';
 import { Receiver, verifySignature } from './webhook-receiver.js';
+import { startKeyward, stopKeyward, type KeywardProcess } from './keyward-process.js';
 
-const ROOT = join(import.meta.dirname, '..');
 const ROOT_KEY = 'multi-node-push-root-key-'.padEnd(48, 'z');
 const PUSH_TIMEOUT_MS = 2500; // A must be killed before its own send times out: room for a slow, shared machine
 const LEASE_MS = 3 * PUSH_TIMEOUT_MS;
 
-interface Node {
-  name: string;
-  url: string;
-  process: ChildProcess;
-}
-
 let backend: IsolatedBackend;
-const dataDirs: string[] = [];
-const nodes: Node[] = [];
+const nodes: KeywardProcess[] = [];
 const receivers: Receiver[] = [];
 
-function startNode(name: string): Promise<Node> {
-  const dataDir = mkdtempSync(join(tmpdir(), `keyward-push-${name}-`));
-  dataDirs.push(dataDir);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts'), 'serve'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...backend.env,
-      KEYWARD_DATA_DIR: dataDir,
-      KEYWARD_PORT: '0',
-      KEYWARD_LOG_LEVEL: 'warn',
-      KEYWARD_ROOT_KEY: ROOT_KEY,
-      KEYWARD_MASTER_KEY: 'multi-node-push-master-key-0123456789abcdef',
-      KEYWARD_WEBHOOK_ALLOW_PRIVATE: 'true',
-      KEYWARD_PUSH_TIMEOUT_MS: String(PUSH_TIMEOUT_MS),
-      KEYWARD_USAGE_FLUSH_MS: '100',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+async function startNode(name: string): Promise<KeywardProcess> {
+  const node = await startKeyward(`push-${name}`, {
+    ...backend.env,
+    KEYWARD_ROOT_KEY: ROOT_KEY,
+    KEYWARD_MASTER_KEY: 'multi-node-push-master-key-0123456789abcdef',
+    KEYWARD_WEBHOOK_ALLOW_PRIVATE: 'true',
+    KEYWARD_PUSH_TIMEOUT_MS: String(PUSH_TIMEOUT_MS),
+    KEYWARD_USAGE_FLUSH_MS: '100',
   });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (match !== null) {
-        const node = { name, url: match[1]!, process: child };
-        nodes.push(node);
-        resolve(node);
-      }
-    });
-    child.once('exit', (code, signal) => reject(new Error(`${name} exited with ${code ?? signal}: ${out}`)));
-  });
-}
-
-const alive = (node: Node) => node.process.exitCode === null && node.process.signalCode === null;
-
-async function stopNode(node: Node, signal: NodeJS.Signals): Promise<void> {
-  if (!alive(node)) return;
-  const exited = new Promise((resolve) => node.process.once('exit', resolve));
-  node.process.kill(signal);
-  await exited;
+  nodes.push(node);
+  return node;
 }
 
 async function receiver(options: { delayMs?: number } = {}): Promise<Receiver> {
@@ -81,14 +40,13 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  for (const node of nodes.splice(0)) await stopNode(node, 'SIGTERM');
+  for (const node of nodes.splice(0)) await stopKeyward(node);
   for (const rx of receivers.splice(0)) await rx.close();
-  for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   await backend.drop();
 }, 30_000);
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are inspected loosely
-async function call(node: Node, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function call(node: KeywardProcess, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const response = await fetch(node.url + path, {
     method,
     headers: { authorization: `Bearer ${ROOT_KEY}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
@@ -140,7 +98,7 @@ function historyStream(keyId: string) {
  * A pusher key and `verifications` usage events of another key, verified through `via` in turn,
  * written behind: returns once the logs list all of them. The key is created through the first node.
  */
-async function makeEvents(via: Node[], verifications: number): Promise<{ projectId: string; pusherId: string }> {
+async function makeEvents(via: KeywardProcess[], verifications: number): Promise<{ projectId: string; pusherId: string }> {
   const { body: projects } = await call(via[0]!, 'GET', '/v1/projects');
   const projectId = projects.projects[0].id as string;
   const created = await Promise.all(
@@ -166,13 +124,13 @@ async function makeEvents(via: Node[], verifications: number): Promise<{ project
 }
 
 /** Sets the webhook address through `node`; returns the whsec_ secret. */
-async function configure(node: Node, keyId: string, webhookUrl: string): Promise<string> {
+async function configure(node: KeywardProcess, keyId: string, webhookUrl: string): Promise<string> {
   const response = await call(node, 'PUT', `/v1/keys/${keyId}/push`, { webhookUrl });
   expect(response.status).toBe(200);
   return response.body.push.secret as string;
 }
 
-async function historyOn(node: Node, keyId: string): Promise<{ state: string; total: number; delivered: number; progress: number }> {
+async function historyOn(node: KeywardProcess, keyId: string): Promise<{ state: string; total: number; delivered: number; progress: number }> {
   const response = await call(node, 'GET', `/v1/keys/${keyId}/push`);
   expect(response.status).toBe(200);
   return response.body.push.history;
@@ -223,7 +181,7 @@ describe(`webhook push on several nodes (${WITH_REDIS ? 'PostgreSQL + Redis' : '
     // A is the only node, so the first batch is A's; kill A while the receiver holds it (before
     // A's own request timeout could make it give the lease back).
     await waitFor(() => rx.received.length === 1, "A's first batch");
-    await stopNode(a, 'SIGKILL');
+    await stopKeyward(a, 'SIGKILL');
     const first = rx.received[0]!;
     // A still held the lease when it died: nothing delivered, nothing released, nothing retried.
     const leased = await historyStream(pusherId);

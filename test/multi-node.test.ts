@@ -2,52 +2,24 @@
 // project), started at the same moment: one first workspace between them, a quota exact across
 // all three, a disable on one node refused on the others within a second, and a node killed in
 // the middle of a load losing no usage that the surviving nodes reported.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedBackend, TEST_DATABASE_URL, WITH_REDIS, type IsolatedBackend } from './helpers.js';
 import pg from 'pg';
+import { startKeyward, stopKeyward, type KeywardProcess } from './keyward-process.js';
 
-const ROOT = join(import.meta.dirname, '..');
 const ROOT_KEY = 'multi-node-root-key-'.padEnd(48, 'z');
 
-interface Node {
-  name: string;
-  url: string;
-  process: ChildProcess;
-}
+type Node = KeywardProcess;
 
 let backend: IsolatedBackend;
-let dataDirs: string[] = [];
 let nodes: Node[] = [];
 
 function startNode(name: string): Promise<Node> {
-  const dataDir = mkdtempSync(join(tmpdir(), `keyward-${name}-`));
-  dataDirs.push(dataDir);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts'), 'serve'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...backend.env,
-      KEYWARD_DATA_DIR: dataDir,
-      KEYWARD_PORT: '0',
-      KEYWARD_LOG_LEVEL: 'warn',
-      KEYWARD_ROOT_KEY: ROOT_KEY,
-      KEYWARD_MASTER_KEY: 'multi-node-master-key-0123456789abcdef',
-      KEYWARD_DB_POOL_SIZE: '8',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (match !== null) resolve({ name, url: match[1]!, process: child });
-    });
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${out}`)));
+  return startKeyward(name, {
+    ...backend.env,
+    KEYWARD_ROOT_KEY: ROOT_KEY,
+    KEYWARD_MASTER_KEY: 'multi-node-master-key-0123456789abcdef',
+    KEYWARD_DB_POOL_SIZE: '8',
   });
 }
 
@@ -81,15 +53,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const node of nodes) {
-    if (node.process.exitCode === null && node.process.signalCode === null) {
-      node.process.kill('SIGTERM');
-      await new Promise((resolve) => node.process.once('exit', resolve));
-    }
-  }
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  for (const node of nodes) await stopKeyward(node);
   await backend.drop();
-  dataDirs = [];
 });
 
 describe(`three nodes (${WITH_REDIS ? 'PostgreSQL + Redis' : 'PostgreSQL only'})`, () => {
