@@ -96,7 +96,7 @@ describe('forward-auth', () => {
     expect(codes).toEqual([200, 200, 200, 429, 429]);
   });
 
-  it('takes requirements from X-Keyward-Require-* headers (Envoy), and the original path after the prefix', async () => {
+  it('below the prefix (Envoy) takes requirements only from X-Keyward-Require-* headers; the base path only from its query', async () => {
     const key = await createKey(t, { name: 'envoy', scopes: ['inference'], limitedAmount: 10 });
     const auth = { authorization: `Bearer ${key.key}` };
     const missing = await forward({ ...auth, 'x-keyward-require-scopes': 'data_extraction' }, '', 'POST', '/v1/forward-auth/api/v2/things');
@@ -104,6 +104,16 @@ describe('forward-auth', () => {
     const ok = await forward({ ...auth, 'x-keyward-require-scopes': 'inference', 'x-keyward-require-cost': '4', 'content-type': 'text/plain' }, '', 'POST', '/v1/forward-auth/api/v2/things');
     expect(ok.status).toBe(200);
     expect(ok.headers['x-keyward-remaining']).toBe('6');
+    // The client's own query, appended by Envoy, cannot lower what the gateway requires.
+    const sneaky = await forward({ ...auth, 'x-keyward-require-scopes': 'data_extraction' }, '?scopes=inference&cost=0&anything=else', 'POST', '/v1/forward-auth/api');
+    expect(sneaky.status).toBe(403);
+    const clientQuery = await forward({ ...auth, 'x-keyward-require-scopes': 'inference' }, '?page=2&q=anything', 'GET', '/v1/forward-auth/api/items');
+    expect(clientQuery.status).toBe(200);
+    // Nor can headers a client slips through nginx lower what the address's query requires.
+    const headers = await forward({ ...auth, 'x-keyward-require-cost': '0', 'x-keyward-require-scopes': 'inference' }, '?scopes=data_extraction&cost=1');
+    expect(headers.status).toBe(403);
+    const charged = await forward({ ...auth, 'x-keyward-require-cost': '0' }, '?cost=2');
+    expect(charged.headers['x-keyward-remaining']).toBe('4');
   });
 
   it('refuses bad requirements with a validation error naming them', async () => {
@@ -113,10 +123,10 @@ describe('forward-auth', () => {
       ['?scopes=Bad Scope', {}, 'scopes'],
       ['?environment=prod', {}, 'environment'],
       ['?cost=-1', {}, 'cost'],
-      ['', { 'x-keyward-require-cost': 'lots' }, 'cost'],
-      ['', { 'x-keyward-require-environment': 'staging' }, 'environment'],
+      ['/x', { 'x-keyward-require-cost': 'lots' }, 'cost'],
+      ['/x', { 'x-keyward-require-environment': 'staging' }, 'environment'],
     ] as const) {
-      const response = await forward({ ...auth, ...headers }, query);
+      const response = query.startsWith('/') ? await forward({ ...auth, ...headers }, '', 'GET', `/v1/forward-auth${query}`) : await forward({ ...auth, ...headers }, query);
       expect(response.status, `${query} ${JSON.stringify(headers)}`).toBe(400);
       expect(response.body.error.field).toBe(field);
     }

@@ -3,7 +3,9 @@
 // POST /v1/keys/verify, and the answer is a status the gateway acts on — 200 with X-Keyward-*
 // headers to pass upstream, or 401 / 403 / 429 with the reason. What a route requires (scopes,
 // environment, cost, project) comes from this endpoint's query string, set in the gateway's
-// config, or from X-Keyward-Require-* headers the gateway adds (Envoy cannot add a query string).
+// config (nginx, Traefik) — or, on /v1/forward-auth/<original path> (Envoy, which appends the
+// client's own path and query), only from X-Keyward-Require-* headers the gateway adds. Never
+// from both: a client must not be able to lower what its gateway requires.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
@@ -45,7 +47,7 @@ export const forwardAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.setChildLoggerFactory((logger) => logger);
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const requirements = readRequirements(request);
+    const requirements = readRequirements(request, request.url.startsWith('/v1/forward-auth/') ? 'headers' : 'query');
     const credential = readCredential(request);
     if (credential === null) return refuse(reply, 401, 'unauthorizedApiKeyError', 'MISSING', 'Missing credential: send Authorization: Bearer <key>, X-API-Key, Basic, or Proxy-Authorization: Basic');
     if (credential === 'malformed') return refuse(reply, 401, 'unauthorizedApiKeyError', 'MALFORMED', 'Malformed credential header');
@@ -74,8 +76,8 @@ export const forwardAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Forward-auth for gateways',
         description:
           'Verifies the credential in the forwarded headers (Authorization Bearer or Basic, X-API-Key, Proxy-Authorization Basic for identity keys) against the host in X-Forwarded-Host / X-Original-Host. 200 with X-Keyward-Key-Id, -Account-Id, -Project-Id, -Scopes, -Remaining; 401, 403 or 429 (with Retry-After) otherwise, with X-Keyward-Code. Requirements come from the query string or X-Keyward-Require-Scopes / -Environment / -Cost / -Project headers.',
-        ...(url.endsWith('*') ? { hide: true } : {}),
-        querystring: ForwardAuthQuery,
+        // Below the prefix the query is the client's own (Envoy appends it): never read or validated.
+        ...(url.endsWith('*') ? { hide: true } : { querystring: ForwardAuthQuery }),
         response: responses({ 200: Type.Object({ valid: Type.Literal(true), code: Type.Literal('VALID') }) }),
       },
       handler,
@@ -93,10 +95,14 @@ function readCredential(request: FastifyRequest): Credential | null | 'malformed
   return parsed === 'malformed' || parsed.kind !== 'identity' ? 'malformed' : parsed;
 }
 
-/** Query string first (nginx, Traefik), then X-Keyward-Require-* headers (Envoy). */
-function readRequirements(request: FastifyRequest): Requirements {
-  const query = request.query as Requirements & { scopes?: string };
+/**
+ * The query string (nginx, Traefik: the gateway's config sets the whole address) or the
+ * X-Keyward-Require-* headers (Envoy: the gateway adds them; the query there is the client's).
+ */
+function readRequirements(request: FastifyRequest, source: 'query' | 'headers'): Requirements {
+  const query = source === 'query' ? (request.query as Requirements & { scopes?: string }) : {};
   const header = (name: string): string | undefined => {
+    if (source !== 'headers') return undefined;
     const value = request.headers[`x-keyward-require-${name}`];
     return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
   };
