@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 const PURE = ['src/domain/**/*.test.ts', 'src/http/json-body.test.ts'];
 // The dashboard in a browser: it checks the UI, not the storage, so it runs once (on SQLite).
 const BROWSER = ['test/e2e/**'];
+// A real nginx in front of Keyward: it checks the gateway config, not the storage (runs on SQLite).
+const GATEWAY = ['test/gateway-nginx.test.ts'];
 // With Redis the counters and the invalidation channel change; these suites exercise them.
 const COUNTERS = [
   'src/verify/**/*.test.ts',
@@ -40,7 +42,7 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: [...PURE, ...BROWSER],
+          exclude: [...PURE, ...BROWSER, ...GATEWAY],
           env: { KEYWARD_TEST_BACKEND: 'postgres' },
         },
       },

@@ -9,8 +9,9 @@ import { verifyVsRaw, type Comparison } from './verify-http.js';
 import { loggingOnOff } from './logging.js';
 import { pushThroughput } from './push.js';
 import { scaleOut } from './scale-out.js';
+import { gatewayOverhead } from './gateway.js';
 
-const SECTIONS = ['verify', 'logging', 'push', 'scale-out'] as const;
+const SECTIONS = ['verify', 'logging', 'push', 'scale-out', 'gateway'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const quick = process.argv.includes('--quick');
@@ -65,6 +66,16 @@ if (runs('scale-out')) {
   }
   const inv = result.invalidationMs;
   console.log(`cache invalidation across nodes (disable/enable on A, until B and C agree; ${inv.samples} samples): p50 ${inv.p50} ms, p99 ${inv.p99} ms, max ${inv.max} ms`);
+}
+
+if (runs('gateway')) {
+  const g = (results.gateway = await gatewayOverhead(DURATION_S, ROUNDS));
+  const cell = (m: typeof g.withAuth) => `${String(m.requestsPerSecond).padStart(8)}  ${`${m.p50Ms}/${m.p99Ms}`.padEnd(9)}`;
+  const bad = g.withAuth.non2xx + g.withAuth.errors + g.withoutAuth.non2xx + g.withoutAuth.errors;
+  console.log(`\ngateway: nginx (${g.nginxWorkers} worker) → upstream, GET with a valid key, ${CONNECTIONS} connections, ${DURATION_S} s × ${ROUNDS} rounds, A B A B`);
+  console.log(`${'scenario'.padEnd(42)} ${'A req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'B req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'A/B'.padStart(6)}`);
+  console.log('  (A = nginx with auth_request to Keyward, deploy/nginx/keyward.conf; B = the same nginx proxying without it)');
+  console.log(`${g.scenario.padEnd(42)} ${cell(g.withAuth)} ${cell(g.withoutAuth)} ${g.ratio.toFixed(3).padStart(6)}${bad > 0 ? '  ! non-2xx or errors' : ''}`);
 }
 
 const resultsDir = join(import.meta.dirname, 'results');

@@ -55,3 +55,8 @@ export function startKeyward(env: Record<string, string> = {}): Promise<Server> 
 export function startRawServer(): Promise<Server> {
   return start(process.execPath, ['--import', 'tsx', 'bench/raw-server.ts'], process.env);
 }
+
+/** A bare node:http API (bench/upstream-server.ts) for the gateway section to proxy to. */
+export function startUpstreamServer(): Promise<Server> {
+  return start(process.execPath, ['--import', 'tsx', 'bench/upstream-server.ts'], process.env);
+}
