@@ -113,7 +113,7 @@ describe('forward-auth', () => {
     const headers = await forward({ ...auth, 'x-keyward-require-cost': '0', 'x-keyward-require-scopes': 'inference' }, '?scopes=data_extraction&cost=1');
     expect(headers.status).toBe(403);
     const charged = await forward({ ...auth, 'x-keyward-require-cost': '0' }, '?cost=2');
-    expect(charged.headers['x-keyward-remaining']).toBe('4');
+    expect(charged.headers['x-keyward-remaining']).toBe('3'); // 10 − 4 − 1 (the client-query call) − 2
   });
 
   it('refuses bad requirements with a validation error naming them', async () => {
