@@ -7,6 +7,8 @@ const PURE = ['src/domain/**/*.test.ts', 'src/http/json-body.test.ts'];
 const BROWSER = ['test/e2e/**'];
 // A real nginx in front of Keyward: it checks the gateway config, not the storage (runs on SQLite).
 const GATEWAY = ['test/gateway-nginx.test.ts'];
+// The remote CLI (`keyward keys|projects`) through the SDK: it checks the commands, not the storage (runs on SQLite).
+const REMOTE_CLI = ['test/cli-remote.test.ts'];
 // With Redis the counters and the invalidation channel change; these suites exercise them.
 const COUNTERS = [
   'src/verify/**/*.test.ts',
@@ -42,7 +44,7 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: [...PURE, ...BROWSER, ...GATEWAY],
+          exclude: [...PURE, ...BROWSER, ...GATEWAY, ...REMOTE_CLI],
           env: { KEYWARD_TEST_BACKEND: 'postgres' },
         },
       },

@@ -1,5 +1,6 @@
-// `keyward serve | init | migrate`: the operator's commands. Exit codes: 0 ok, 1 failure,
-// 2 usage or configuration error.
+// `keyward serve | init | migrate`: the operator's commands; `keyward keys | projects`: admin
+// commands against a running server (remote.ts). Exit codes: 0 ok, 1 failure, 2 usage or
+// configuration error, 3 server unreachable (remote commands).
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { buildApp, storageOptions } from '../app.js';
@@ -7,6 +8,7 @@ import { migrate as migrateStorage, openStorage } from '../storage/storage.js';
 import { checkMasterKey, loadMasterKey } from '../secrets/master-key.js';
 import { createWorkspace, ensureFirstWorkspace, type NewWorkspace } from '../workspaces/service.js';
 import { randomBase62 } from '../domain/token.js';
+import { REMOTE_HELP_LINES, runRemote } from './remote.js';
 
 const HELP = `Usage: keyward <command> [options]
 
@@ -15,14 +17,31 @@ Commands:
   init       Create the data directory, schema and first workspace without serving
              --workspace NAME --email EMAIL   create another workspace with its own owner
   migrate    Apply pending database migrations and exit
+${REMOTE_HELP_LINES}
+             against --url (KEYWARD_URL, default http://127.0.0.1:8080) with KEYWARD_TOKEN;
+             --json for scripts; exit 0 ok, 1 refused or invalid key, 2 usage, 3 unreachable
   help       Show this help
+
+Run \`keyward <command> --help\` for a command's options.
 
 Configuration is by environment variable: KEYWARD_PORT (8080), KEYWARD_HOST (127.0.0.1),
 KEYWARD_DATA_DIR (./data), KEYWARD_ROOT_KEY, KEYWARD_MASTER_KEY, KEYWARD_OWNER_EMAIL,
 KEYWARD_OWNER_PASSWORD, KEYWARD_LOG_LEVEL (info), DATABASE_URL, REDIS_URL. See README.md.`;
 
+const CONFIG_NOTE = 'Configured by environment variables (KEYWARD_DATA_DIR, DATABASE_URL, …): see `keyward help`.';
+const LOCAL_HELP = {
+  serve: `Usage: keyward serve\n\nStart the server: migrates, and on first start creates the owner and prints an admin key.\n\n${CONFIG_NOTE}`,
+  init: `Usage: keyward init [--workspace NAME --email EMAIL]\n\nCreate the data directory, schema and first workspace without serving.\n  --workspace NAME --email EMAIL   create another workspace with its own owner (prints its admin key)\n\n${CONFIG_NOTE}`,
+  migrate: `Usage: keyward migrate\n\nApply pending database migrations and exit.\n\n${CONFIG_NOTE}`,
+};
+
 export async function runCli(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const local = command === 'serve' || command === 'init' || command === 'migrate';
+  if (local && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(LOCAL_HELP[command]);
+    return 0;
+  }
   try {
     switch (command) {
       case 'serve':
@@ -31,6 +50,9 @@ export async function runCli(argv: string[]): Promise<number> {
         return await init(loadConfig(), rest);
       case 'migrate':
         return await migrate(loadConfig());
+      case 'keys':
+      case 'projects':
+        return await runRemote(command, rest);
       case undefined:
       case 'help':
       case '--help':
