@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
-import { validationError } from './errors.js';
+import { AppError, validationError } from './errors.js';
 import { migrate, openStorage, type Storage } from './storage/storage.js';
 import { checkMasterKey, loadMasterKey } from './secrets/master-key.js';
 import { embeddedCounters } from './counters/embedded.js';
@@ -104,7 +104,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     }),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy,
-    return503OnClosing: true,
+    // Closing is answered below with our own envelope (Fastify's 503 body is not it).
+    return503OnClosing: false,
     // Malformed URLs and over-long path parameters get the same envelope as every other error.
     frameworkErrors: (error, request, reply) => {
       void sendError(error, request, reply);
@@ -190,6 +191,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   registerErrorHandling(app, () => dashboard);
   app.decorate('services', services);
   app.decorateRequest('actor', null as never);
+  // Once close() starts, requests still arriving on open connections get a 503 telling the client to
+  // retry (another node, or this one after its restart), and the connection is closed.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    void reply.header('connection', 'close');
+    done(new AppError('serviceUnavailableError', 503, 'Keyward is shutting down; retry shortly', undefined, { 'retry-after': '1' }));
+  });
   app.addHook('onResponse', async (request, reply) => {
     metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode);
   });
@@ -211,6 +224,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    transform: ({ schema, url }) => ({ schema: documentedSchema(schema), url }),
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
@@ -249,4 +263,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await storage.close();
   });
   return { app, services, cache, usage, logs, dispatcher, metrics, cluster, counters };
+}
+
+/**
+ * The route schema as the OpenAPI document shows it: a query parameter with a default is optional
+ * to the caller (validation fills it in), so it is not listed as required.
+ */
+function documentedSchema<T>(schema: T): T {
+  const querystring = (schema as { querystring?: { properties?: Record<string, { default?: unknown }>; required?: string[] } } | undefined)?.querystring;
+  if (querystring?.required === undefined || querystring.properties === undefined) return schema;
+  const properties = querystring.properties;
+  const required = querystring.required.filter((name) => properties[name]?.default === undefined);
+  return { ...schema, querystring: { ...querystring, required } };
 }

@@ -1,20 +1,23 @@
 // The one error type services throw. The HTTP layer renders it as
 // {"status":"error","type":…,"error":{"message":…}}; nothing else builds error JSON.
-export type ErrorType =
-  | 'validationError'
-  | 'unauthorizedApiKeyError'
-  | 'invalidCredentialsError'
-  | 'tooManyLoginAttemptsError'
-  | 'csrfError'
-  | 'notFoundError'
-  | 'keyLimitReachedError'
-  | 'duplicateNameError'
-  | 'conflictError'
-  | 'payloadTooLargeError'
-  | 'unsupportedMediaTypeError'
-  | 'rateLimitedError'
-  | 'usageExceededError'
-  | 'internalError';
+export const ERROR_TYPES = [
+  'validationError',
+  'unauthorizedApiKeyError',
+  'invalidCredentialsError',
+  'tooManyLoginAttemptsError',
+  'csrfError',
+  'notFoundError',
+  'keyLimitReachedError',
+  'duplicateNameError',
+  'conflictError',
+  'payloadTooLargeError',
+  'unsupportedMediaTypeError',
+  'rateLimitedError',
+  'usageExceededError',
+  'internalError',
+  'serviceUnavailableError',
+] as const;
+export type ErrorType = (typeof ERROR_TYPES)[number];
 
 export class AppError extends Error {
   constructor(
@@ -29,6 +32,11 @@ export class AppError extends Error {
     super(message);
     this.name = 'AppError';
   }
+}
+
+/** Whole seconds (at least 1) from `now` until `at` (epoch ms): a Retry-After value. */
+export function secondsUntil(at: number, now: number): number {
+  return Math.max(1, Math.ceil((at - now) / 1000));
 }
 
 export function validationError(field: string, message: string): AppError {

@@ -164,6 +164,20 @@ describe('admin credentials', () => {
     expect(retryAfter).toBeLessThanOrEqual(60);
   });
 
+  it('an admin key with a spent quota → 429 usageExceededError, with Retry-After only when it refills', async () => {
+    const refilling = await createKey(t, { scopes: ['admin'], limitedAmount: 1, refill: { interval: 'daily' } });
+    const once = await createKey(t, { scopes: ['admin'], limitedAmount: 1 });
+    for (const key of [refilling, once]) expect((await t.call('GET', '/v1/workspace', { token: key.key })).status).toBe(200);
+    const spent = await t.call('GET', '/v1/workspace', { token: refilling.key });
+    expectError(spent, 429, 'usageExceededError');
+    const nextDay = new Date(t.clock.now);
+    nextDay.setUTCHours(24, 0, 0, 0);
+    expect(Number(spent.headers['retry-after'])).toBe(Math.ceil((nextDay.getTime() - t.clock.now) / 1000));
+    const gone = await t.call('GET', '/v1/workspace', { token: once.key });
+    expectError(gone, 429, 'usageExceededError');
+    expect(gone.headers['retry-after']).toBeUndefined();
+  });
+
   it('an admin key bound to another host → 403; bound to the caller’s address → 200', async () => {
     const elsewhere = await createKey(t, { scopes: ['admin'], host: '10.0.0.0/8' });
     expectForbidden(await t.call('GET', '/v1/workspace', { token: elsewhere.key }));

@@ -1,7 +1,8 @@
 // `keyward keys …` and `keyward projects …`: the real binary in a child process against a real
 // server started here. Spawning tsx costs about a second, so independent runs go in parallel.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers.js';
@@ -54,6 +55,22 @@ const SLOW = 90_000;
 describe('keyward keys / projects', () => {
   it('help, usage errors (2) and an unreachable server (3)', async () => {
     const port = await closedPort();
+    // A proxy in front of a Keyward that is down: 502 with an HTML page.
+    const proxy = createHttpServer((_request, response) => response.writeHead(502, { 'content-type': 'text/html' }).end('<h1>502 Bad Gateway</h1>'));
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const [badGateway, tokenFlag] = await Promise.all([
+      keyward(['keys', 'show', 'key_01ARZ3NDEKTSV4RRFFQ69G5FAV', '--url', proxyUrl]),
+      keyward(['projects', 'list', '--token', t.ownerKey], { KEYWARD_TOKEN: '' }),
+    ]);
+    await new Promise((resolve) => proxy.close(resolve));
+    expect(badGateway.code).toBe(3);
+    expect(badGateway.err).toContain(`cannot reach Keyward at ${proxyUrl}`);
+    expect(badGateway.err).toContain('502');
+    expect(tokenFlag.code).toBe(0);
+    expect(tokenFlag.err).toContain('--token is visible in process lists; prefer KEYWARD_TOKEN');
+    expect(tokenFlag.out).toContain('Default project');
+
     const [help, subHelp, groupHelp, badFlag, missingId, badValue, noProject, unreachable, noToken] = await Promise.all([
       keyward(['help']),
       keyward(['keys', 'create', '--help']),
@@ -120,10 +137,14 @@ describe('keyward keys / projects', () => {
   it('keys create / list / show / update / verify / rotate / delete, as tables and as JSON', async () => {
     const made = await t.call('POST', '/v1/projects', { body: { name: 'Keys from the CLI', scopes: ['read', 'write'] } });
     const project: string = made.body.project.id;
-    const [alpha, beta] = await Promise.all([
+    const [alpha, beta, identity] = await Promise.all([
       keyward(['keys', 'create', '--project', project, '--name', 'alpha', '--scopes', 'read,write', '--limit', '100', '--refill', 'daily', '--rate-limit', '10/60000', '--meta', '{"team":"a"}']),
       keyward(['keys', 'create', '--project', project, '--name', 'beta', '--environment', 'test', '--json']),
+      keyward(['keys', 'create', '--project', project, '--name', 'proxy user', '--type', 'identity']),
     ]);
+    expect(identity.code).toBe(0);
+    expect(identity.out).toMatch(/Username \S+, password — shown once, store it now:\n\n\s+\S{16,}\n/);
+    expect(identity.out).toMatch(/proxy user\s+\S+\s+\S+…\s+active/);
     expect(alpha.err).toBe('');
     expect(alpha.code).toBe(0);
     expect(alpha.out).toContain('shown once');
@@ -197,10 +218,13 @@ describe('keyward keys / projects', () => {
 
     // The old secret of a rotation without grace no longer verifies (checked before the key is deleted).
     const oldSecret = await keyward(['keys', 'verify', betaKey.key]);
-    const [deleted, deletedJson] = await Promise.all([
+    const identityId = /Created key proxy user \((\S+)\)/.exec(identity.out)![1]!;
+    const [deleted, deletedJson, deletedIdentity] = await Promise.all([
       keyward(['keys', 'delete', alphaId]),
       keyward(['keys', 'delete', betaKey.id, '--json']),
+      keyward(['keys', 'delete', identityId]),
     ]);
+    expect(deletedIdentity.code).toBe(0);
     expect(oldSecret.err).toBe('');
     expect(oldSecret.code).toBe(1);
     expect(oldSecret.out).toMatch(/^code:\s+(?!VALID)[A-Z_]+$/m);

@@ -9,19 +9,19 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const accounts = app.services.accounts;
   const common = { tags: ['accounts'], security: ADMIN_SECURITY };
 
-  app.get('/v1/accounts', { schema: { ...common, summary: 'List members', response: responses({ 200: AccountListReply }) } }, async (request) => ({
+  app.get('/v1/accounts', { schema: { ...common, operationId: 'listAccounts', summary: 'List members', response: responses({ 200: AccountListReply }) } }, async (request) => ({
     accounts: await accounts.list(request.actor),
   }));
 
   app.post(
     '/v1/accounts',
-    { schema: { ...common, summary: 'Add a member', body: CreateAccountBody, response: responses({ 201: AccountReply }, [409]) } },
+    { schema: { ...common, operationId: 'createAccount', summary: 'Add a member', body: CreateAccountBody, response: responses({ 201: AccountReply }, [409]) } },
     async (request, reply) => reply.code(201).send({ account: await accounts.create(request.actor, request.body) }),
   );
 
   app.get(
     '/v1/accounts/:accountId',
-    { schema: { ...common, summary: 'Get a member', params: AccountIdParams, response: responses({ 200: AccountReply }, [404]) } },
+    { schema: { ...common, operationId: 'getAccount', summary: 'Get a member', params: AccountIdParams, response: responses({ 200: AccountReply }, [404]) } },
     async (request) => ({ account: await accounts.get(request.actor, request.params.accountId) }),
   );
 
@@ -30,6 +30,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         ...common,
+        operationId: 'updateAccount',
         summary: 'Update a member',
         description: 'A role change applies to the member’s keys at once.',
         params: AccountIdParams,
@@ -45,6 +46,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         ...common,
+        operationId: 'deleteAccount',
         summary: 'Remove a member',
         description: 'Deletes the member’s keys too.',
         params: AccountIdParams,

@@ -11,6 +11,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['audit'],
         security: ADMIN_SECURITY,
+        operationId: 'listAuditLog',
         summary: 'Audit log',
         description: 'Who changed what, when and from where; newest first, paged by cursor. Needs audit:read.',
         querystring: ListAuditQuery,

@@ -33,6 +33,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (ap
     {
       schema: {
         tags: ['dashboard'],
+        operationId: 'login',
         summary: 'Log in to the dashboard with e-mail and password',
         description: 'Sets an HttpOnly session cookie. Repeated failures for an address or client make the next try wait (429 with Retry-After).',
         body: LoginBody,
@@ -50,7 +51,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (ap
 
   app.get(
     '/v1/auth/session',
-    { schema: { tags: ['dashboard'], summary: 'The current dashboard session', response: responses({ 200: SessionReply }) } },
+    { schema: { tags: ['dashboard'], operationId: 'getSession', summary: 'The current dashboard session', response: responses({ 200: SessionReply }) } },
     async (request, reply) => {
       const token = readCookie(request.headers.cookie, SESSION_COOKIE);
       const session = token === null ? null : await sessions.find(token);
@@ -65,7 +66,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (ap
 
   app.post(
     '/v1/auth/logout',
-    { schema: { tags: ['dashboard'], summary: 'End the dashboard session', response: responses({ 204: Type.Null() }) } },
+    { schema: { tags: ['dashboard'], operationId: 'logout', summary: 'End the dashboard session', response: responses({ 204: Type.Null() }) } },
     async (request, reply) => {
       const token = readCookie(request.headers.cookie, SESSION_COOKIE);
       if (token !== null) {

@@ -206,7 +206,7 @@ export async function runRemote(group: 'keys' | 'projects', argv: string[]): Pro
   } catch (error) {
     if (error instanceof UsageError) return usage(command, error.message, help);
     if (error instanceof KeywardError) {
-      if (error.type === 'networkError' || error.type === 'timeoutError') {
+      if (unreachable(error)) {
         console.error(`keyward: cannot reach Keyward at ${url} (${error.message})`);
         return 3;
       }
@@ -217,6 +217,15 @@ export async function runRemote(group: 'keys' | 'projects', argv: string[]): Pro
     if (error instanceof TypeError && error.message.startsWith('Keyward')) return usage(command, error.message, help);
     throw error;
   }
+}
+
+/**
+ * No answer, or a proxy in front of Keyward saying it has none (502/503/504 without Keyward's
+ * envelope). Keyward's own 503 (shutting down) carries the envelope and counts too: try again later.
+ */
+function unreachable(error: KeywardError): boolean {
+  if (error.type === 'networkError' || error.type === 'timeoutError') return true;
+  return error.status === 502 || error.status === 503 || error.status === 504;
 }
 
 function usage(command: string, message: string, help: string): number {

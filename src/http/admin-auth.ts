@@ -83,12 +83,12 @@ export class AdminAuthenticator {
       case 'WRONG_ENVIRONMENT':
         throw forbidden('This API key may not be used in this environment');
       case 'RATE_LIMITED': {
-        const resetAt = Date.parse(result.rateLimit!.resetAt);
-        const retryAfter = String(Math.max(1, Math.ceil((resetAt - this.clock()) / 1000)));
-        throw new AppError('rateLimitedError', 429, 'Rate limit of this API key reached', undefined, { 'retry-after': retryAfter });
+        throw new AppError('rateLimitedError', 429, 'Rate limit of this API key reached', undefined, { 'retry-after': String(result.retryAfterSeconds ?? 1) });
       }
-      case 'USAGE_EXCEEDED':
-        throw new AppError('usageExceededError', 429, 'Usage limit of this API key reached');
+      case 'USAGE_EXCEEDED': {
+        const headers = result.retryAfterSeconds === undefined ? undefined : { 'retry-after': String(result.retryAfterSeconds) };
+        throw new AppError('usageExceededError', 429, 'Usage limit of this API key reached', undefined, headers);
+      }
     }
   }
 

@@ -2,6 +2,7 @@
 // timestamps and paging. TypeBox schemas are plain JSON Schema, so they feed validation,
 // serialization and the OpenAPI document alike.
 import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import { ERROR_TYPES } from '../errors.js';
 
 /** A string limited to `values` (one `enum`, so validation errors stay readable). */
 export function StringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}): TUnsafe<T[number]> {
@@ -19,7 +20,7 @@ export const Timestamp = Type.String({ format: 'date-time', description: 'ISO 86
 export const ErrorEnvelope = Type.Object(
   {
     status: Type.Literal('error'),
-    type: Type.String({ description: 'camelCase error type, e.g. validationError' }),
+    type: StringEnum(ERROR_TYPES, { description: 'What went wrong; clients branch on this, not on the message' }),
     error: Type.Object({
       message: Type.String(),
       field: Type.Optional(Type.String({ description: 'The request field at fault (validation errors)' })),
@@ -30,10 +31,18 @@ export const ErrorEnvelope = Type.Object(
 
 const ErrorRef = Type.Ref('ErrorEnvelope');
 
-/** Response map for a route: its success schemas plus the error envelope for the given statuses. */
-export function responses<T extends Record<number, TSchema>>(success: T, errorStatuses: readonly number[] = []) {
+// Any route can refuse bad input (400, 413, 415) and answer 503 while its node shuts down; routes
+// behind credentials also refuse them (401, 403) and throttle the admin key (429).
+const PUBLIC_ERRORS = [400, 413, 415, 503];
+const CREDENTIAL_ERRORS = [401, 403, 429];
+
+/**
+ * Response map for a route: its success schemas plus the error envelope for the usual statuses and
+ * `errorStatuses`. `open`: the route takes no credentials (verify), so no 401/403/429.
+ */
+export function responses<T extends Record<number, TSchema>>(success: T, errorStatuses: readonly number[] = [], options: { open?: boolean } = {}) {
   const errors: Record<number, TSchema> = {};
-  for (const status of [400, 401, 403, 413, 415, 429, ...errorStatuses]) errors[status] = ErrorRef;
+  for (const status of [...PUBLIC_ERRORS, ...(options.open === true ? [] : CREDENTIAL_ERRORS), ...errorStatuses]) errors[status] = ErrorRef;
   return { ...errors, ...success } as T & Record<number, TSchema>;
 }
 

@@ -32,6 +32,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       preValidation: emptyBodyAsObject,
       schema: {
         ...common,
+        operationId: 'createKey',
         summary: 'Create a key',
         description: 'The reply carries the secret (`key`, or `username` + `password` for identity keys): the only time it is shown.',
         params: ProjectIdParam,
@@ -50,6 +51,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         ...common,
+        operationId: 'listKeys',
         summary: 'List keys',
         description: "Newest first. Without keys:manage_all only the caller's own keys.",
         params: ProjectIdParam,
@@ -62,7 +64,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/v1/keys/:keyId',
-    { schema: { ...common, summary: 'Get a key', params: KeyIdParam, response: responses({ 200: ApiKeyReply }, [404]) } },
+    { schema: { ...common, operationId: 'getKey', summary: 'Get a key', params: KeyIdParam, response: responses({ 200: ApiKeyReply }, [404]) } },
     async (request) => ({ apiKey: await keys.get(request.actor, request.params.keyId) }),
   );
 
@@ -71,6 +73,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         ...common,
+        operationId: 'updateKey',
         summary: 'Update a key',
         description: 'Send only the fields to change; null clears an optional field. The owner account and project never change.',
         params: KeyIdParam,
@@ -83,7 +86,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete(
     '/v1/keys/:keyId',
-    { schema: { ...common, summary: 'Delete a key', params: KeyIdParam, response: responses({ 204: Type.Null() }, [404]) } },
+    { schema: { ...common, operationId: 'deleteKey', summary: 'Delete a key', params: KeyIdParam, response: responses({ 204: Type.Null() }, [404]) } },
     async (request, reply) => {
       await keys.delete(request.actor, request.params.keyId);
       return reply.code(204).send(null);
@@ -96,6 +99,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       preValidation: emptyBodyAsObject,
       schema: {
         ...common,
+        operationId: 'rotateKey',
         summary: 'Rotate a key',
         description: 'Issues a new secret (shown once). The old one keeps working for gracePeriodSeconds (default 0: it stops now).',
         params: KeyIdParam,
@@ -113,6 +117,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         ...common,
+        operationId: 'revealKey',
         summary: 'Reveal a key’s secret',
         description: 'Only in projects with recoverable keys.',
         params: KeyIdParam,

@@ -11,6 +11,7 @@ export const leakRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['keys'],
         security: ADMIN_SECURITY,
+        operationId: 'reportLeaks',
         summary: 'Report leaked tokens',
         description: 'Matching keys of the caller’s workspace are disabled with reason `leaked`, audited and pushed as key.leaked.',
         body: LeakBody,

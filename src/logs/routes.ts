@@ -14,6 +14,7 @@ export const logRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         ...common,
+        operationId: 'listUsageLogs',
         summary: 'Usage logs',
         description: 'Every verification of the project’s keys, newest first, paged by cursor.',
         params: ProjectIdParam,
@@ -29,6 +30,7 @@ export const logRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         ...common,
+        operationId: 'getKeyUsage',
         summary: 'Usage of a key over time',
         description: 'Counts per hour or day by outcome (default: the 24 hours, or 30 days, up to the end of the current one).',
         params: KeyIdParam,

@@ -16,16 +16,16 @@ export interface OperationsOptions {
 }
 
 export const operationsRoutes: FastifyPluginAsyncTypebox<OperationsOptions> = async (app, { metrics, authenticate }) => {
-  app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness', response: { 200: Health } } }, async () => ({ status: 'ok' as const }));
+  app.get('/healthz', { schema: { tags: ['operations'], operationId: 'liveness', summary: 'Liveness', response: { 200: Health } } }, async () => ({ status: 'ok' as const }));
   app.get(
     '/readyz',
-    { schema: { tags: ['operations'], summary: 'Readiness (database reachable)', response: responses({ 200: Health }, [503]) } },
+    { schema: { tags: ['operations'], operationId: 'readiness', summary: 'Readiness (database reachable)', response: responses({ 200: Health }, [503]) } },
     async (request) => {
       try {
         await app.services.storage.ping();
       } catch (error) {
         request.log.warn({ err: error }, 'readiness check failed');
-        throw new AppError('internalError', 503, 'Database unavailable');
+        throw new AppError('serviceUnavailableError', 503, 'Database unavailable');
       }
       return { status: 'ok' as const };
     },
@@ -35,6 +35,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<OperationsOptions> = as
     {
       schema: {
         tags: ['operations'],
+        operationId: 'metrics',
         summary: 'Prometheus metrics',
         description: 'Needs an admin credential unless KEYWARD_METRICS_PUBLIC=true.',
         response: responses({ 200: Type.String() }),

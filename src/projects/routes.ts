@@ -9,19 +9,19 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const projects = app.services.projects;
   const common = { tags: ['projects'], security: ADMIN_SECURITY };
 
-  app.get('/v1/projects', { schema: { ...common, summary: 'List projects', response: responses({ 200: ProjectListReply }) } }, async (request) => ({
+  app.get('/v1/projects', { schema: { ...common, operationId: 'listProjects', summary: 'List projects', response: responses({ 200: ProjectListReply }) } }, async (request) => ({
     projects: await projects.list(request.actor),
   }));
 
   app.post(
     '/v1/projects',
-    { schema: { ...common, summary: 'Create a project', body: CreateProjectBody, response: responses({ 201: ProjectReply }, [409]) } },
+    { schema: { ...common, operationId: 'createProject', summary: 'Create a project', body: CreateProjectBody, response: responses({ 201: ProjectReply }, [409]) } },
     async (request, reply) => reply.code(201).send({ project: await projects.create(request.actor, request.body) }),
   );
 
   app.get(
     '/v1/projects/:projectId',
-    { schema: { ...common, summary: 'Get a project', params: ProjectIdParams, response: responses({ 200: ProjectReply }, [404]) } },
+    { schema: { ...common, operationId: 'getProject', summary: 'Get a project', params: ProjectIdParams, response: responses({ 200: ProjectReply }, [404]) } },
     async (request) => ({ project: await projects.get(request.actor, request.params.projectId) }),
   );
 
@@ -30,6 +30,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         ...common,
+        operationId: 'updateProject',
         summary: 'Update a project',
         params: ProjectIdParams,
         body: UpdateProjectBody,
@@ -44,6 +45,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         ...common,
+        operationId: 'deleteProject',
         summary: 'Delete a project',
         description: 'Refused while the project has keys, unless force=true (which deletes them too).',
         params: ProjectIdParams,

@@ -15,6 +15,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         ...common,
+        operationId: 'setPushWebhook',
         summary: 'Set the webhook address',
         description: 'Creates or replaces the address and issues a new signing secret (shown only in this reply).',
         body: PutPushBody,
@@ -26,13 +27,13 @@ export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/v1/keys/:keyId/push',
-    { schema: { ...common, summary: 'Push state and progress', response: responses({ 200: PushReply }, [404]) } },
+    { schema: { ...common, operationId: 'getPush', summary: 'Push state and progress', response: responses({ 200: PushReply }, [404]) } },
     async (request) => ({ push: await push.get(request.actor, request.params.keyId) }),
   );
 
   app.delete(
     '/v1/keys/:keyId/push',
-    { schema: { ...common, summary: 'Remove the webhook and stop every push', response: responses({ 204: Type.Null() }, [404]) } },
+    { schema: { ...common, operationId: 'deletePush', summary: 'Remove the webhook and stop every push', response: responses({ 204: Type.Null() }, [404]) } },
     async (request, reply) => {
       await push.remove(request.actor, request.params.keyId);
       return reply.code(204).send(null);
@@ -44,6 +45,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         ...common,
+        operationId: 'setRealtimePush',
         summary: 'Start or stop real-time push',
         description: 'Real-time push sends the project’s events (key lifecycle and usage) as they happen. Needs a webhook address.',
         body: RealtimeBody,
@@ -58,6 +60,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         ...common,
+        operationId: 'startHistoryPush',
         summary: 'Start the historical push (once)',
         description: 'Sends every event recorded before real-time push started; progress in `history`. A second start is refused (409).',
         response: responses({ 200: PushReply }, [404, 409]),

@@ -42,7 +42,9 @@ describe('forward-auth', () => {
     const ok = await forward({ 'proxy-authorization': basic(identity.username, identity.password) });
     expect(ok.status).toBe(200);
     expect(ok.headers['x-keyward-key-id']).toBe(identity.id);
-    const wrong = await forward({ 'proxy-authorization': basic(identity.username, identity.password.slice(0, -1) + 'x') });
+    // The last character changed (to one it is not: a password may well end in 'x').
+    const wrongPassword = identity.password.slice(0, -1) + (identity.password.endsWith('x') ? 'y' : 'x');
+    const wrong = await forward({ 'proxy-authorization': basic(identity.username, wrongPassword) });
     expect(wrong.status).toBe(401);
   });
 
@@ -94,6 +96,15 @@ describe('forward-auth', () => {
     const codes = [];
     for (let i = 0; i < 5; i++) codes.push((await forward({ authorization: `Bearer ${quota.key}` }, '?cost=1')).status);
     expect(codes).toEqual([200, 200, 200, 429, 429]);
+    const spent = await forward({ authorization: `Bearer ${quota.key}` });
+    expect([spent.status, spent.headers['x-keyward-code'], spent.headers['retry-after']]).toEqual([429, 'USAGE_EXCEEDED', undefined]);
+    // A refilling quota says when it comes back.
+    const daily = await createKey(t, { name: 'daily', limitedAmount: 1, refill: { interval: 'daily' } });
+    expect((await forward({ authorization: `Bearer ${daily.key}` })).status).toBe(200);
+    const wait = await forward({ authorization: `Bearer ${daily.key}` });
+    expect(wait.status).toBe(429);
+    expect(Number(wait.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(wait.headers['retry-after'])).toBeLessThanOrEqual(86_400);
   });
 
   it('below the prefix (Envoy) takes requirements only from X-Keyward-Require-* headers; the base path only from its query', async () => {

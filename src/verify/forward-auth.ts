@@ -67,17 +67,26 @@ export const forwardAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return answer(reply, result);
   };
 
-  for (const url of ['/v1/forward-auth', '/v1/forward-auth/*']) {
+  // The document shows GET (one operation, one operationId); every other method answers the same
+  // (a gateway forwards the client's method), as does any path below the prefix.
+  const routes = [
+    { url: '/v1/forward-auth', methods: ['GET'], hide: false },
+    { url: '/v1/forward-auth', methods: METHODS.filter((method) => method !== 'GET'), hide: true },
+    { url: '/v1/forward-auth/*', methods: [...METHODS], hide: true },
+  ];
+  for (const { url, methods, hide } of routes) {
     app.route({
-      method: [...METHODS],
+      method: methods,
       url,
       schema: {
+        ...(hide && { hide: true }),
         tags: ['verify'],
+        operationId: 'forwardAuth',
         summary: 'Forward-auth for gateways',
         description:
-          'Verifies the credential in the forwarded headers (Authorization Bearer or Basic, X-API-Key, Proxy-Authorization Basic for identity keys) against the host in X-Forwarded-Host / X-Original-Host. 200 with X-Keyward-Key-Id, -Account-Id, -Project-Id, -Scopes, -Remaining; 401, 403 or 429 (with Retry-After) otherwise, with X-Keyward-Code. Requirements come from the query string or X-Keyward-Require-Scopes / -Environment / -Cost / -Project headers.',
+          'Any HTTP method. Verifies the credential in the forwarded headers (Authorization Bearer or Basic, X-API-Key, Proxy-Authorization Basic for identity keys) against the host in X-Forwarded-Host / X-Original-Host. 200 with X-Keyward-Key-Id, -Account-Id, -Project-Id, -Scopes, -Remaining; 401, 403 or 429 (with Retry-After) otherwise, with X-Keyward-Code. Requirements come from the query string or X-Keyward-Require-Scopes / -Environment / -Cost / -Project headers.',
         // Below the prefix the query is the client's own (Envoy appends it): never read or validated.
-        ...(url.endsWith('*') ? { hide: true } : { querystring: ForwardAuthQuery }),
+        ...(!url.endsWith('*') && { querystring: ForwardAuthQuery }),
         response: responses({ 200: Type.Object({ valid: Type.Literal(true), code: Type.Literal('VALID') }) }),
       },
       handler,
@@ -161,12 +170,12 @@ function answer(reply: FastifyReply, result: VerifyResult): FastifyReply {
     case 'WRONG_ENVIRONMENT':
       return refuse(reply, 403, 'unauthorizedApiKeyError', result.code, 'This API key belongs to another environment');
     case 'RATE_LIMITED': {
-      const seconds = Math.max(1, Math.ceil((Date.parse(result.rateLimit!.resetAt) - Date.now()) / 1000));
-      void reply.header('retry-after', String(seconds));
+      void reply.header('retry-after', String(result.retryAfterSeconds ?? 1));
       return refuse(reply, 429, 'rateLimitedError', result.code, 'Rate limit of this API key reached');
     }
     case 'USAGE_EXCEEDED':
       void reply.header('x-keyward-remaining', '0');
+      if (result.retryAfterSeconds !== undefined) void reply.header('retry-after', String(result.retryAfterSeconds));
       return refuse(reply, 429, 'usageExceededError', result.code, 'Usage limit of this API key reached');
     case 'DISABLED':
       return refuse(reply, 401, 'unauthorizedApiKeyError', result.code, 'This API key is disabled');

@@ -14,10 +14,11 @@ export const verifyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['verify'],
+        operationId: 'verifyKey',
         summary: 'Verify a key',
         description: 'Checks, in order: checksum, existence, enabled, expiry, environment, host, scopes, rate limit, quota.',
         body: VerifyBody,
-        response: responses({ 200: VerifyReply }),
+        response: responses({ 200: VerifyReply }, [], { open: true }),
       },
     },
     async (request) => app.services.verify.verify(request.body, request.ip),

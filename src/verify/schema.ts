@@ -39,7 +39,17 @@ export const VerifyReply = Type.Object(
       ),
     ),
     missingScopes: Type.Optional(Type.Array(Type.String())),
-    usage: Type.Optional(Type.Object({ limit: Type.Integer(), used: Type.Integer(), remaining: Type.Integer() }, { additionalProperties: false })),
+    usage: Type.Optional(
+      Type.Object(
+        {
+          limit: Type.Integer(),
+          used: Type.Integer(),
+          remaining: Type.Integer(),
+          refillAt: Type.Optional(Type.String({ format: 'date-time', description: 'When a daily or monthly quota starts again from zero (absent: no refill)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     rateLimit: Type.Optional(
       Type.Object({ limit: Type.Integer(), remaining: Type.Integer(), resetAt: Timestamp }, { additionalProperties: false }),
     ),

@@ -3,6 +3,8 @@
 import { hashToken, parseToken, type Environment } from '../domain/token.js';
 import { missingScopes } from '../domain/permissions.js';
 import { normalizeRequestHost } from '../domain/host.js';
+import { nextRefillAt } from '../domain/quota.js';
+import { secondsUntil } from '../errors.js';
 import type { Db } from '../storage/database.js';
 import type { Counters } from '../counters/counters.js';
 import type { KeyCache } from './cache.js';
@@ -39,6 +41,8 @@ export interface UsageInfo {
   limit: number;
   used: number;
   remaining: number;
+  /** When a refilling quota starts again from zero (ISO 8601). */
+  refillAt?: string;
 }
 
 export interface RateLimitInfo {
@@ -60,6 +64,9 @@ export interface VerifyResult {
   cacheForMs?: number;
   /** The record behind the answer (whenever the key was found), for in-process callers; never serialised. */
   record?: KeyRecord;
+  /** RATE_LIMITED, and USAGE_EXCEEDED on a refilling quota: whole seconds until it may succeed (a
+   * Retry-After for HTTP callers); never serialised. */
+  retryAfterSeconds?: number;
 }
 
 export interface VerifyDeps {
@@ -145,7 +152,7 @@ export class VerifyService {
     if (record.rateLimit !== null) {
       const hit = await this.deps.counters.hitRateLimit(record.id, record.rateLimit.limit, record.rateLimit.windowMs, now);
       rateLimit = { limit: hit.limit, remaining: hit.remaining, resetAt: new Date(hit.resetAt).toISOString() };
-      if (!hit.allowed) return { valid: false, code: 'RATE_LIMITED', key, record, rateLimit };
+      if (!hit.allowed) return { valid: false, code: 'RATE_LIMITED', key, record, rateLimit, retryAfterSeconds: secondsUntil(hit.resetAt, now) };
     }
     // 6. Quota: one atomic decide-and-charge.
     let usage: UsageInfo | undefined;
@@ -154,7 +161,11 @@ export class VerifyService {
       const limit = record.limitedAmount;
       const charged = await this.deps.counters.consumeQuota({ keyId: record.id, cost, limit, refill: record.refill, now });
       usage = { limit, used: charged.used, remaining: Math.max(0, limit - charged.used) };
-      if (!charged.allowed) return { valid: false, code: 'USAGE_EXCEEDED', key, record, usage, ...(rateLimit && { rateLimit }) };
+      const refillAt = record.refill === null ? null : nextRefillAt(record.refill, now);
+      if (refillAt !== null) usage.refillAt = new Date(refillAt).toISOString();
+      if (!charged.allowed) {
+        return { valid: false, code: 'USAGE_EXCEEDED', key, record, usage, ...(rateLimit && { rateLimit }), ...(refillAt !== null && { retryAfterSeconds: secondsUntil(refillAt, now) }) };
+      }
     }
     // 7. Written behind: lastUsedAt, and the count for keys without a quota.
     this.deps.usage.record(record.id, now, record.limitedAmount === null ? cost : 0);

@@ -187,9 +187,13 @@ describe('POST /v1/keys/verify', () => {
     t.clock.now = Date.UTC(2030, 0, 15, 23, 59, 0);
     const key = await createKey(t, { limitedAmount: 2, refill: { interval: 'daily' } });
     expect((await verify(t, { key: key.key, cost: 2 })).code).toBe('VALID');
-    expect((await verify(t, { key: key.key })).code).toBe('USAGE_EXCEEDED');
+    expect(await verify(t, { key: key.key })).toMatchObject({ code: 'USAGE_EXCEEDED', usage: { remaining: 0, refillAt: '2030-01-16T00:00:00.000Z' } });
     t.clock.advance(60_000);
-    expect(await verify(t, { key: key.key })).toMatchObject({ code: 'VALID', usage: { used: 1, remaining: 1 } });
+    expect(await verify(t, { key: key.key })).toMatchObject({ code: 'VALID', usage: { used: 1, remaining: 1, refillAt: '2030-01-17T00:00:00.000Z' } });
+    const monthly = await createKey(t, { limitedAmount: 2, refill: { interval: 'monthly' } });
+    expect((await verify(t, { key: monthly.key })).usage).toEqual({ limit: 2, used: 1, remaining: 1, refillAt: '2030-02-01T00:00:00.000Z' });
+    const once = await createKey(t, { limitedAmount: 2 });
+    expect((await verify(t, { key: once.key })).usage).toEqual({ limit: 2, used: 1, remaining: 1 });
   });
 
   it('checks in DESIGN order: disabled before expired before environment before host before scope', async () => {

@@ -8,7 +8,7 @@ import { describeWorkspace } from './service.js';
 export const workspaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/v1/workspace',
-    { schema: { tags: ['workspace'], security: ADMIN_SECURITY, summary: 'The caller’s workspace', response: responses({ 200: WorkspaceReply }) } },
+    { schema: { tags: ['workspace'], security: ADMIN_SECURITY, operationId: 'getWorkspace', summary: 'The caller’s workspace', response: responses({ 200: WorkspaceReply }) } },
     async (request) => describeWorkspace(app.services.storage.db, request.actor),
   );
 };

@@ -17,6 +17,8 @@ export const SERVER_ERROR_TYPES = [
   'rateLimitedError',
   'usageExceededError',
   'internalError',
+  /** 503: the node is shutting down or its database is unreachable; retry (Retry-After). */
+  'serviceUnavailableError',
 ] as const;
 
 /** Types the SDK sets itself when there is no envelope to read; `status` tells which. */

@@ -185,6 +185,22 @@ describe('cache', () => {
     expect(guard.size).toBe(0);
   });
 
+  it('a spent quota that refills says when (Retry-After); one that does not, does not', async () => {
+    const daily = await newKey({ limitedAmount: 1, refill: { interval: 'daily' } });
+    const guard = guardFor({ now: s.t.clock.read }); // the server's clock
+    expect((await guard.check(bearer(daily.key!))).ok).toBe(true);
+    const spent = refusal(await guard.check(bearer(daily.key!)));
+    expect(spent).toMatchObject({ status: 429, code: 'USAGE_EXCEEDED' });
+    const midnight = new Date(s.t.clock.read());
+    midnight.setUTCHours(24, 0, 0, 0);
+    // The wall clock moves between the server's answer and this line: within a second.
+    expect(Math.abs(Number(spent.headers['retry-after']) - (midnight.getTime() - s.t.clock.read()) / 1000)).toBeLessThanOrEqual(1);
+
+    const once = await newKey({ limitedAmount: 1 });
+    expect((await guard.check(bearer(once.key!))).ok).toBe(true);
+    expect(refusal(await guard.check(bearer(once.key!))).headers).toEqual({});
+  });
+
   it('admits exactly the quota under concurrency too', async () => {
     const key = await newKey({ limitedAmount: 20 });
     const guard = guardFor({ cacheTtlMs: 60_000 });

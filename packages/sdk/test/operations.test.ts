@@ -13,6 +13,7 @@ interface DocumentOperation {
 }
 const document = JSON.parse(readFileSync(join(SDK_ROOT, 'src/openapi.json'), 'utf8')) as {
   paths: Record<string, Record<string, DocumentOperation>>;
+  components: { schemas: { ErrorEnvelope: { properties: { type: { enum: string[] } } } } };
 };
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'];
 const documentOperations = Object.entries(document.paths).flatMap(([path, item]) =>
@@ -49,6 +50,7 @@ describe('operations', () => {
     const same: Same<ErrorType, ServerErrorType> = true;
     expect(same).toBe(true);
     expect(new Set(SERVER_ERROR_TYPES).size).toBe(SERVER_ERROR_TYPES.length);
+    expect([...SERVER_ERROR_TYPES].sort()).toEqual([...document.components.schemas.ErrorEnvelope.properties.type.enum].sort());
     const manifest = JSON.parse(readFileSync(join(SDK_ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(SDK_VERSION).toBe(manifest.version);
   });

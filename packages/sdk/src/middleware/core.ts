@@ -260,9 +260,12 @@ export function createGuard(options: GuardOptions): Guard {
           code: result.code,
         };
       }
-      case 'USAGE_EXCEEDED':
-        // A spent quota has no known end (Keyward's reply does not say when a refill comes): no Retry-After.
-        return { ok: false, status: 429, body: envelope('usageExceededError', 'Usage limit of this API key reached'), headers: {}, code: result.code };
+      case 'USAGE_EXCEEDED': {
+        // A refilling quota says when it starts again; a spent quota without refill has no end: no Retry-After.
+        const refillAt = result.usage?.refillAt === undefined ? NaN : Date.parse(result.usage.refillAt);
+        const headers: Record<string, string> = Number.isFinite(refillAt) ? { 'retry-after': String(Math.max(1, Math.ceil((refillAt - now()) / 1000))) } : {};
+        return { ok: false, status: 429, body: envelope('usageExceededError', 'Usage limit of this API key reached'), headers, code: result.code };
+      }
       case 'VALID':
         throw new Error('unreachable: a VALID answer is no refusal');
     }
