@@ -5,7 +5,11 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { ValidateFunction } from 'ajv';
 import { AppError, validationError } from './errors.js';
+import { fastVerify, VERIFY_PATH } from './http/fast-verify.js';
+import { VerifyBody } from './verify/schema.js';
 import { migrate, openStorage, type Storage } from './storage/storage.js';
 import { checkMasterKey, loadMasterKey } from './secrets/master-key.js';
 import { embeddedCounters } from './counters/embedded.js';
@@ -93,7 +97,20 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
   const { db } = storage;
 
+  // The verify hot path answers in front of Fastify (src/http/fast-verify.ts) once it is wired below.
+  let entry: ((request: IncomingMessage, response: ServerResponse) => void) | null = null;
+  let fastifyHandler: ((request: IncomingMessage, response: ServerResponse) => void) | null = null;
   const app = Fastify({
+    serverFactory: (handler, options) => {
+      fastifyHandler = handler;
+      const server = createServer((request, response) => (entry ?? handler)(request, response));
+      // What Fastify sets on the servers it creates itself (its defaults filled in by then).
+      const timeouts = options as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
+      server.keepAliveTimeout = timeouts.keepAliveTimeout ?? 72_000;
+      server.requestTimeout = timeouts.requestTimeout ?? 0;
+      server.setTimeout(timeouts.connectionTimeout ?? 0);
+      return server;
+    },
     logger:
       config.logLevel === 'silent'
         ? false
@@ -206,6 +223,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onResponse', async (request, reply) => {
     metrics.request(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode);
   });
+  entry = fastVerify(
+    {
+      verify,
+      validate: validatorCompiler({ schema: VerifyBody, method: 'POST', url: VERIFY_PATH, httpPart: 'body' }) as ValidateFunction,
+      bodyLimit: BODY_LIMIT_BYTES,
+      trustProxy: config.trustProxy,
+      log: app.log,
+      countRequest: (status) => metrics.request('POST', VERIFY_PATH, status),
+      closing: () => closing,
+    },
+    fastifyHandler!,
+  );
 
   await app.register(swagger, {
     openapi: {

@@ -1,0 +1,104 @@
+// POST /v1/keys/verify without Fastify's per-request machinery: the hot path every request of our
+// users' APIs goes through. It runs in front of Fastify's handler on the same server and answers
+// exactly as the Fastify route would (same JSON parser, same compiled body schema, same error
+// envelope and headers); anything out of the ordinary (another content type, no Content-Length, a
+// body over the limit, a node shutting down) is handed to Fastify untouched, before the body is
+// read, so those answers stay Fastify's. Parity is checked by src/http/fast-verify.test.ts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
+import type { ValidateFunction } from 'ajv';
+import { AppError, validationError } from '../errors.js';
+import { envelope, toAppError } from './error-handler.js';
+import { parseJsonBody } from './json-body.js';
+import { validationErrorFrom } from './validation.js';
+import type { VerifyRequest, VerifyResult, VerifyService } from '../verify/service.js';
+
+export const VERIFY_PATH = '/v1/keys/verify';
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+export interface FastVerifyDeps {
+  verify: VerifyService;
+  /** The route's body validator (the same compiled schema Fastify uses). */
+  validate: ValidateFunction;
+  bodyLimit: number;
+  trustProxy: boolean;
+  log: FastifyBaseLogger;
+  /** Counts the request like Fastify's onResponse hook does for every other route. */
+  countRequest(status: number): void;
+  /** True once the server is closing: Fastify answers then (503 with our envelope). */
+  closing(): boolean;
+}
+
+const JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8', 'application/json;charset=utf-8']);
+
+/** A request handler answering verify calls itself and passing everything else to `next` (Fastify). */
+export function fastVerify(deps: FastVerifyDeps, next: Handler): Handler {
+  return (request, response) => {
+    if (request.method !== 'POST' || request.url !== VERIFY_PATH || deps.closing()) return next(request, response);
+    const headers = request.headers;
+    const type = headers['content-type'];
+    const length = headers['content-length'];
+    if (type === undefined || !JSON_TYPES.has(type.toLowerCase()) || length === undefined || headers['transfer-encoding'] !== undefined) {
+      return next(request, response);
+    }
+    const expected = Number(length);
+    if (!(expected > 0 && expected <= deps.bodyLimit)) return next(request, response);
+
+    const chunks: Buffer[] = [];
+    let received = 0;
+    request.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+    });
+    request.on('error', () => undefined); // an aborted request: nothing to answer
+    request.on('end', () => {
+      if (received !== expected) return fail(deps, response, validationError('body', 'Content-Length does not match the body'));
+      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      const parsed = parseJsonBody(text);
+      if ('error' in parsed) return fail(deps, response, validationError(parsed.field, parsed.error));
+      if (!deps.validate(parsed.value)) return fail(deps, response, validationErrorFrom(deps.validate.errors ?? [], 'body'));
+      deps.verify.verify(parsed.value as VerifyRequest, clientIp(request, deps.trustProxy)).then(
+        (result) => send(deps, response, 200, JSON.stringify(reply(result))),
+        (error: unknown) => fail(deps, response, error instanceof Error ? error : new Error(String(error))),
+      );
+    });
+  };
+}
+
+/** The reply as VerifyReply declares it (Fastify's serializer would drop the in-process fields). */
+function reply(result: VerifyResult): Record<string, unknown> {
+  const out: Record<string, unknown> = { valid: result.valid, code: result.code };
+  if (result.key !== undefined) out.key = result.key;
+  if (result.missingScopes !== undefined) out.missingScopes = result.missingScopes;
+  if (result.usage !== undefined) out.usage = result.usage;
+  if (result.rateLimit !== undefined) out.rateLimit = result.rateLimit;
+  if (result.cacheForMs !== undefined) out.cacheForMs = result.cacheForMs;
+  return out;
+}
+
+/** Fastify's request.ip: the socket's address, or with trustProxy the client's as X-Forwarded-For names it. */
+function clientIp(request: IncomingMessage, trustProxy: boolean): string | null {
+  if (trustProxy) {
+    const forwarded = request.headers['x-forwarded-for'];
+    if (typeof forwarded === 'string' && forwarded !== '') {
+      const first = forwarded.split(',')[0]!.trim();
+      if (first !== '') return first;
+    }
+  }
+  return request.socket.remoteAddress ?? null;
+}
+
+function fail(deps: FastVerifyDeps, response: ServerResponse, error: Error): void {
+  const appError = toAppError(error);
+  if (appError.status >= 500) deps.log.error({ err: error }, 'request failed');
+  if (appError.headers !== undefined) for (const [name, value] of Object.entries(appError.headers)) response.setHeader(name, value);
+  send(deps, response, appError.status, JSON.stringify(envelope(appError satisfies AppError)));
+}
+
+function send(deps: FastVerifyDeps, response: ServerResponse, status: number, body: string): void {
+  deps.countRequest(status);
+  if (response.destroyed) return;
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  response.end(body);
+}
