@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ValidateFunction } from 'ajv';
-import { AppError, validationError } from '../errors.js';
+import { validationError } from '../errors.js';
 import { envelope, toAppError } from './error-handler.js';
 import { parseJsonBody } from './json-body.js';
 import { validationErrorFrom } from './validation.js';
@@ -93,7 +93,7 @@ function fail(deps: FastVerifyDeps, response: ServerResponse, error: Error): voi
   const appError = toAppError(error);
   if (appError.status >= 500) deps.log.error({ err: error }, 'request failed');
   if (appError.headers !== undefined) for (const [name, value] of Object.entries(appError.headers)) response.setHeader(name, value);
-  send(deps, response, appError.status, JSON.stringify(envelope(appError satisfies AppError)));
+  send(deps, response, appError.status, JSON.stringify(envelope(appError)));
 }
 
 function send(deps: FastVerifyDeps, response: ServerResponse, status: number, body: string): void {
