@@ -1,7 +1,7 @@
 // The token format: `<prefix>_<env>_<body>` where body = 29 random base62 chars + 6-char base62 CRC32
 // of everything before it (35 chars, as SensorsData's keys). The checksum lets anyone reject a
 // mistyped or made-up token without a database look-up and lets secret scanners recognise ours.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 export const ENVIRONMENTS = ['live', 'test'] as const;
@@ -78,7 +78,8 @@ export function parseToken(token: string): ParsedToken | null {
 
 /** What we store instead of the token. Tokens carry ≥ 128 random bits, so a fast hash is enough. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  // The one-shot form: no Hash object per call (verify hashes every token it is shown).
+  return hash('sha256', token, 'hex');
 }
 
 /** The displayable beginning of a token: `kw_live_3fA9`. */

@@ -13,6 +13,8 @@ export interface KeyInvalidation {
 interface Entry {
   record: KeyRecord | null; // null = known not to exist
   expiresAt: number;
+  /** Value of `inserts` when the entry last moved to the young end of the LRU order. */
+  movedAt: number;
 }
 
 export interface KeyCacheOptions {
@@ -30,6 +32,8 @@ export class KeyCache implements KeyInvalidation {
   private readonly negative = new Map<string, Entry>();
   private readonly hashesByKey = new Map<string, Set<string>>();
   private generation = 0;
+  /** Positive insertions and moves so far: how far an entry has drifted toward eviction. */
+  private inserts = 0;
   hits = 0;
   misses = 0;
 
@@ -48,9 +52,14 @@ export class KeyCache implements KeyInvalidation {
     const positive = this.positive.get(hash);
     if (positive !== undefined) {
       if (positive.expiresAt > now) {
-        // Re-insert to mark it most recently used (Map keeps insertion order).
-        this.positive.delete(hash);
-        this.positive.set(hash, positive);
+        // Mark it recently used by moving it to the young end (Map keeps insertion order), but
+        // only once it has drifted a quarter of the way toward eviction: a hot key is not moved on
+        // every hit (a delete and an insert each time), and still never reaches the old end.
+        if (this.inserts - positive.movedAt > this.options.maxEntries >>> 2) {
+          this.positive.delete(hash);
+          positive.movedAt = ++this.inserts;
+          this.positive.set(hash, positive);
+        }
         this.hits++;
         return positive.record;
       }
@@ -79,7 +88,7 @@ export class KeyCache implements KeyInvalidation {
     if (record === null) {
       const max = this.options.negativeMaxEntries ?? 10_000;
       if (this.negative.size >= max) this.negative.delete(this.negative.keys().next().value!);
-      this.negative.set(hash, { record: null, expiresAt: now + (this.options.negativeTtlMs ?? 10_000) });
+      this.negative.set(hash, { record: null, expiresAt: now + (this.options.negativeTtlMs ?? 10_000), movedAt: 0 });
       return;
     }
     const existing = this.positive.get(hash);
@@ -88,7 +97,7 @@ export class KeyCache implements KeyInvalidation {
       const oldest = this.positive.keys().next().value!;
       this.deletePositive(oldest, this.positive.get(oldest)!);
     }
-    this.positive.set(hash, { record, expiresAt: now + this.ttlMs });
+    this.positive.set(hash, { record, expiresAt: now + this.ttlMs, movedAt: ++this.inserts });
     let hashes = this.hashesByKey.get(record.id);
     if (hashes === undefined) this.hashesByKey.set(record.id, (hashes = new Set()));
     hashes.add(hash);

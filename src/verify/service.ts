@@ -89,10 +89,24 @@ export class VerifyService {
 
   constructor(private readonly deps: VerifyDeps) {}
 
-  /** Verifies and records the outcome in the usage log (written behind). `ip` is the caller's address. */
-  async verify(request: VerifyRequest, ip: string | null = null): Promise<VerifyResult> {
+  /**
+   * Verifies and records the outcome in the usage log (written behind). `ip` is the caller's
+   * address. A key found in the cache without a quota or rate limit is decided without awaiting
+   * anything (the hot path); loads and counters are awaited.
+   */
+  verify(request: VerifyRequest, ip: string | null = null): Promise<VerifyResult> {
     const started = performance.now();
-    const result = await this.decide(request);
+    let decided: VerifyResult | Promise<VerifyResult>;
+    try {
+      decided = this.decide(request);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (decided instanceof Promise) return decided.then((result) => this.recorded(request, ip, result, started));
+    return Promise.resolve(this.recorded(request, ip, decided, started));
+  }
+
+  private recorded(request: VerifyRequest, ip: string | null, result: VerifyResult, started: number): VerifyResult {
     const seconds = (performance.now() - started) / 1000;
     this.deps.metrics?.verified(result.code, seconds);
     const record = result.record;
@@ -114,7 +128,7 @@ export class VerifyService {
     return result;
   }
 
-  private async decide(request: VerifyRequest): Promise<VerifyResult> {
+  private decide(request: VerifyRequest): VerifyResult | Promise<VerifyResult> {
     // 1. Split identity credentials; the password is a token like any other.
     let token = request.key;
     let username: string | null = null;
@@ -127,7 +141,13 @@ export class VerifyService {
     if (parseToken(token) === null) return MALFORMED;
     // 3. Hash → cache → database.
     const now = this.deps.clock();
-    const record = await this.lookup(hashToken(token), now);
+    const hash = hashToken(token);
+    const cached = this.deps.cache.get(hash, now);
+    if (cached !== undefined) return this.judge(request, username, cached, now);
+    return this.load(hash, now).then((record) => this.judge(request, username, record, now));
+  }
+
+  private judge(request: VerifyRequest, username: string | null, record: KeyRecord | null, now: number): VerifyResult | Promise<VerifyResult> {
     if (record === null) return NOT_FOUND;
     if (username !== null && record.username !== username) return NOT_FOUND;
     if (request.projectId !== undefined && record.projectId !== request.projectId) return NOT_FOUND;
@@ -147,6 +167,13 @@ export class VerifyService {
       const missing = missingScopes(request.scopes, record.scopes);
       if (missing.length > 0) return { valid: false, code: 'INSUFFICIENT_SCOPE', key, record, missingScopes: missing };
     }
+    if (record.rateLimit === null && record.limitedAmount === null) return this.accept(request, record, now);
+    return this.count(request, record, now);
+  }
+
+  /** 5. and 6.: the counters of a key with a rate limit or a quota. */
+  private async count(request: VerifyRequest, record: KeyRecord, now: number): Promise<VerifyResult> {
+    const key = record.reply;
     // 5. Rate limit before quota, so a throttled call burns no quota.
     let rateLimit: RateLimitInfo | undefined;
     if (record.rateLimit !== null) {
@@ -156,10 +183,9 @@ export class VerifyService {
     }
     // 6. Quota: one atomic decide-and-charge.
     let usage: UsageInfo | undefined;
-    const cost = request.cost ?? 1;
     if (record.limitedAmount !== null) {
       const limit = record.limitedAmount;
-      const charged = await this.deps.counters.consumeQuota({ keyId: record.id, cost, limit, refill: record.refill, now });
+      const charged = await this.deps.counters.consumeQuota({ keyId: record.id, cost: request.cost ?? 1, limit, refill: record.refill, now });
       usage = { limit, used: charged.used, remaining: Math.max(0, limit - charged.used) };
       const refillAt = record.refill === null ? null : nextRefillAt(record.refill, now);
       if (refillAt !== null) usage.refillAt = new Date(refillAt).toISOString();
@@ -167,10 +193,14 @@ export class VerifyService {
         return { valid: false, code: 'USAGE_EXCEEDED', key, record, usage, ...(rateLimit && { rateLimit }), ...(refillAt !== null && { retryAfterSeconds: secondsUntil(refillAt, now) }) };
       }
     }
-    // 7. Written behind: lastUsedAt, and the count for keys without a quota.
-    this.deps.usage.record(record.id, now, record.limitedAmount === null ? cost : 0);
+    return this.accept(request, record, now, usage, rateLimit);
+  }
+
+  /** 7. Written behind: lastUsedAt, and the count for keys without a quota. */
+  private accept(request: VerifyRequest, record: KeyRecord, now: number, usage?: UsageInfo, rateLimit?: RateLimitInfo): VerifyResult {
+    this.deps.usage.record(record.id, now, record.limitedAmount === null ? (request.cost ?? 1) : 0);
     const cacheForMs = record.limitedAmount !== null || record.rateLimit !== null ? 0 : this.cacheHint(record, now);
-    return { valid: true, code: 'VALID', key, record, cacheForMs, ...(usage && { usage }), ...(rateLimit && { rateLimit }) };
+    return { valid: true, code: 'VALID', key: record.reply, record, cacheForMs, ...(usage && { usage }), ...(rateLimit && { rateLimit }) };
   }
 
   /** The hint, cut short so a cached answer never outlives the key's (or its secret's) expiry. */
@@ -181,10 +211,8 @@ export class VerifyService {
     return Math.max(0, ms);
   }
 
-  /** Cached record for a hash, loading it once however many callers ask at the same moment. */
-  private async lookup(hash: string, now: number): Promise<KeyRecord | null> {
-    const cached = this.deps.cache.get(hash, now);
-    if (cached !== undefined) return cached;
+  /** The record for a hash not in the cache, loaded once however many callers ask at the same moment. */
+  private load(hash: string, now: number): Promise<KeyRecord | null> {
     const generation = this.deps.cache.currentGeneration();
     const pending = this.inFlight.get(hash);
     // Join a load only if nothing changed since it started; otherwise its answer may be stale.
