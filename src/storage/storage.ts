@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import type { Database, Db, NewEvent, UsageRollupsTable } from './database.js';
 import { migrations } from './migrations/index.js';
 
@@ -44,7 +44,7 @@ export function openSqlite(dataDir: string): Storage {
   file.pragma('synchronous = NORMAL');
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
   let statements: { event: SQLite.Statement; rollup: SQLite.Statement } | null = null;
   return {
     db,
@@ -80,6 +80,28 @@ export function openSqlite(dataDir: string): Storage {
     },
     async close() {
       await db.destroy();
+    },
+  };
+}
+
+/**
+ * Kysely's SQLite driver prepares every statement it runs anew; preparing costs about as much as
+ * running a short query. Our queries come from a fixed set of builders, so the same SQL text
+ * recurs: keep the prepared statements (bounded, oldest dropped first). Never used for iterate()
+ * (Kysely's stream()), which would hold a statement busy.
+ */
+export function withStatementCache(file: SQLite.Database, maxStatements = 500): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => file.close(),
+    prepare(sqlText: string) {
+      let statement = statements.get(sqlText);
+      if (statement === undefined) {
+        statement = file.prepare(sqlText);
+        if (statements.size >= maxStatements) statements.delete(statements.keys().next().value!);
+        statements.set(sqlText, statement);
+      }
+      return statement;
     },
   };
 }
