@@ -1,6 +1,7 @@
 // What verification needs to know about a key, loaded in one query by the hash of a secret and
 // kept in the cache. Everything derivable (effective scopes, host matcher, reply body) is computed
 // once here, so a cache hit does no parsing.
+import type { CompiledQuery } from 'kysely';
 import type { DbOrTrx } from '../storage/database.js';
 import type { Environment } from '../domain/token.js';
 import type { RefillInterval } from '../domain/quota.js';
@@ -39,8 +40,8 @@ export interface KeyRecord {
   reply: VerifyReplyKey;
 }
 
-export async function loadKeyRecord(db: DbOrTrx, hash: string): Promise<KeyRecord | null> {
-  const row = await db
+function selectRecord(db: DbOrTrx, hash: string) {
+  return db
     .selectFrom('key_secrets as s')
     .innerJoin('api_keys as k', 'k.id', 's.key_id')
     .innerJoin('accounts as a', 'a.id', 'k.account_id')
@@ -67,8 +68,18 @@ export async function loadKeyRecord(db: DbOrTrx, hash: string): Promise<KeyRecor
       'a.role',
       'p.scopes as project_scopes',
     ])
-    .where('s.hash', '=', hash)
-    .executeTakeFirst();
+    .where('s.hash', '=', hash);
+}
+type RecordRow = Awaited<ReturnType<ReturnType<typeof selectRecord>['executeTakeFirstOrThrow']>>;
+
+// Every cache miss runs this one query: build and compile it once per database handle, then run
+// the compiled SQL with the hash as its only parameter.
+const compiledRecordQueries = new WeakMap<DbOrTrx, CompiledQuery<RecordRow>>();
+
+export async function loadKeyRecord(db: DbOrTrx, hash: string): Promise<KeyRecord | null> {
+  let compiled = compiledRecordQueries.get(db);
+  if (compiled === undefined) compiledRecordQueries.set(db, (compiled = selectRecord(db, '').compile()));
+  const row = (await db.executeQuery<RecordRow>({ ...compiled, parameters: [hash] })).rows[0];
   if (row === undefined) return null;
   const role = row.role as Role;
   const scopes = effectiveScopes(JSON.parse(row.scopes) as string[], JSON.parse(row.project_scopes) as string[], role);
