@@ -10,8 +10,11 @@ import { loggingOnOff } from './logging.js';
 import { pushThroughput } from './push.js';
 import { scaleOut } from './scale-out.js';
 import { gatewayOverhead } from './gateway.js';
+import { printScale, scale } from './scale.js';
+import { inProcess } from './in-process.js';
+import { writePath } from './write-path.js';
 
-const SECTIONS = ['verify', 'logging', 'push', 'scale-out', 'gateway'] as const;
+const SECTIONS = ['verify', 'logging', 'in-process', 'write', 'push', 'scale-out', 'gateway', 'scale'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const quick = process.argv.includes('--quick');
@@ -22,7 +25,8 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const runs = (section: Section) => named.length === 0 || named.includes(section);
-const DURATION_S = quick ? 2 : 10;
+// Quick: every section runs once, briefly (a smoke test that the bench still works, not a measurement).
+const DURATION_S = quick ? 0.5 : 10;
 const ROUNDS = quick ? 1 : 2;
 
 function row(c: Comparison): string {
@@ -32,6 +36,7 @@ function row(c: Comparison): string {
 }
 
 const results: Record<string, unknown> = {};
+const benchStarted = performance.now();
 
 if (runs('verify') || runs('logging')) {
   const comparisons: Comparison[] = [];
@@ -43,8 +48,22 @@ if (runs('verify') || runs('logging')) {
   for (const comparison of comparisons) console.log(row(comparison));
 }
 
+if (runs('in-process')) {
+  const rows = (results.inProcess = await inProcess(quick ? 0.2 : 3));
+  console.log(`\nin process, one core: the function the HTTP route calls, looped (the event loop runs between batches of 1,000, so write-behind flushes count)`);
+  for (const { scenario, perSecond } of rows) console.log(`${scenario.padEnd(52)} ${String(perSecond).padStart(9)} /s`);
+}
+
+if (runs('write')) {
+  const w = (results.write = await writePath(quick ? 0.5 : 5));
+  console.log(
+    `\nwrite path: POST /v1/projects/{id}/keys, ${CONNECTIONS} connections: ${Math.round(w.requestsPerSecond)} key creations/s, p50/p99 ${w.p50Ms}/${w.p99Ms} ms` +
+      ` (${w.created} keys created${w.non2xx + w.errors > 0 ? `; ! ${w.non2xx} non-2xx, ${w.errors} errors` : ''})`,
+  );
+}
+
 if (runs('push')) {
-  const push = (results.push = await pushThroughput(quick ? 2 : 10));
+  const push = (results.push = await pushThroughput(quick ? 1 : 10));
   console.log(
     `\npush, real-time: ${push.realtime.verifications} verifications in ${push.realtime.loadSeconds} s under load; ` +
       `${push.realtime.eventsPerSecondDuringLoad} events/s delivered during the load, backlog drained ${push.realtime.drainSeconds.toFixed(1)} s after it`,
@@ -53,8 +72,8 @@ if (runs('push')) {
 }
 
 if (runs('scale-out')) {
-  const duration = quick ? 2 : 5;
-  const result = (results.scaleOut = await scaleOut(duration, ROUNDS, quick ? 6 : 40));
+  const duration = quick ? 0.5 : 5;
+  const result = (results.scaleOut = await scaleOut(duration, ROUNDS, quick ? 3 : 40));
   const base = result.deployments[0]!;
   console.log(`\nscale-out: the same ${CONNECTIONS} connections (split evenly over the nodes), ${duration} s × ${ROUNDS} rounds, A B C D`);
   console.log(`${'deployment'.padEnd(30)} ${'valid req/s'.padStart(11)}  ${'p50/p99'.padEnd(11)} ${'ratio'.padStart(5)}   ${'quota req/s'.padStart(11)}  ${'p50/p99'.padEnd(11)} ${'ratio'.padStart(5)}`);
@@ -78,6 +97,9 @@ if (runs('gateway')) {
   console.log(`${g.scenario.padEnd(42)} ${cell(g.withAuth)} ${cell(g.withoutAuth)} ${g.ratio.toFixed(3).padStart(6)}${bad > 0 ? '  ! non-2xx or errors' : ''}`);
 }
 
+if (runs('scale')) printScale((results.scale = await scale(quick)));
+
+console.log(`\nbench: ${((performance.now() - benchStarted) / 1000).toFixed(1)} s`);
 const resultsDir = join(import.meta.dirname, 'results');
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(

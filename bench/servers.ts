@@ -41,14 +41,15 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv, cleanup:
 
 export const ROOT_KEY = 'bench-root-key-'.padEnd(40, 'x');
 
-/** The built Keyward (dist/) on a fresh data dir, authenticated by ROOT_KEY. */
-export function startKeyward(env: Record<string, string> = {}): Promise<Server> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-'));
+/** The built Keyward (dist/) authenticated by ROOT_KEY, on a fresh data dir (removed on stop) or
+ * on `existingDataDir` (left for the caller). */
+export function startKeyward(env: Record<string, string> = {}, existingDataDir?: string): Promise<Server> {
+  const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), 'keyward-bench-'));
   return start(
     process.execPath,
     ['dist/main.js', 'serve'],
     { ...process.env, KEYWARD_DATA_DIR: dataDir, KEYWARD_PORT: '0', KEYWARD_LOG_LEVEL: 'warn', KEYWARD_ROOT_KEY: ROOT_KEY, ...env },
-    () => rmSync(dataDir, { recursive: true, force: true }),
+    existingDataDir === undefined ? () => rmSync(dataDir, { recursive: true, force: true }) : undefined,
   );
 }
 

@@ -1,0 +1,97 @@
+// In-process verification: the function the HTTP route calls (VerifyService.verify), and the SDK
+// middleware's check, looped in this process with nothing else running: verifications per second
+// on one core. Each scenario gets its own app on a fresh data dir.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { buildApp } from '../src/app.js';
+import { createWorkspace } from '../src/workspaces/service.js';
+import { loadMasterKey } from '../src/secrets/master-key.js';
+import { createGuard } from '../packages/sdk/src/middleware/core.js';
+
+export interface InProcessRow {
+  scenario: string;
+  perSecond: number;
+}
+
+/** Calls `step` in batches until `seconds` have passed; returns calls per second. */
+async function rate(seconds: number, step: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 2_000; i++) await step(); // warm-up: JIT, caches
+  await new Promise((resolve) => setImmediate(resolve));
+  const batch = 1_000;
+  let calls = 0;
+  const started = performance.now();
+  const until = started + seconds * 1000;
+  while (performance.now() < until) {
+    for (let i = 0; i < batch; i++) await step();
+    calls += batch;
+    // Let timers and I/O run between batches, as a server's event loop would: the usage-log and
+    // lastUsedAt writers flush then, and their cost belongs in the figure.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return Math.round(calls / ((performance.now() - started) / 1000));
+}
+
+async function withApp<T>(env: Record<string, string>, run: (verify: (body: { key: string; scopes?: string[] }) => Promise<unknown>, token: string) => Promise<T>): Promise<T> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-inproc-'));
+  const config = loadConfig({ KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: 'silent', ...env });
+  const built = await buildApp(config);
+  try {
+    const workspace = await createWorkspace(built.services.storage.db, {
+      name: 'bench',
+      ownerEmail: 'bench@example.com',
+      withAdminKey: true,
+      now: Date.now(),
+      masterKey: loadMasterKey(config.masterKey, dataDir),
+    });
+    const verify = built.services.verify;
+    return await run((body) => verify.verify(body, '127.0.0.1'), workspace.adminKey!.token);
+  } finally {
+    await built.app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function inProcess(seconds: number): Promise<InProcessRow[]> {
+  const rows: InProcessRow[] = [];
+  const scenario = async (name: string, env: Record<string, string>, body: (token: string) => { key: string; scopes?: string[] }) => {
+    const perSecond = await withApp(env, async (verify, token) => {
+      const request = body(token);
+      const first = (await verify(request)) as { code: string };
+      if (name.includes('malformed') ? first.code !== 'MALFORMED' : first.code !== 'VALID') throw new Error(`${name}: got ${first.code}`);
+      return rate(seconds, () => verify(request));
+    });
+    rows.push({ scenario: name, perSecond });
+  };
+  await scenario('verify, cache hit, usage logs on', {}, (key) => ({ key, scopes: ['admin'] }));
+  await scenario('verify, cache hit, usage logs off', { KEYWARD_USAGE_LOGS: 'false' }, (key) => ({ key, scopes: ['admin'] }));
+  await scenario('verify, cache miss (SQLite read), logs on', { KEYWARD_KEY_CACHE_TTL_MS: '0' }, (key) => ({ key, scopes: ['admin'] }));
+  await scenario('verify, malformed (checksum fails), logs on', {}, (key) => ({ key: key.slice(0, -1) + (key.endsWith('a') ? 'b' : 'a') }));
+  rows.push({ scenario: 'SDK middleware check, local cache hit', perSecond: await middlewareHits(seconds) });
+  return rows;
+}
+
+/** The middleware's check() of one key and route: after the first (answered by a stub), all local hits. */
+async function middlewareHits(seconds: number): Promise<number> {
+  const reply = JSON.stringify({
+    valid: true,
+    code: 'VALID',
+    key: { id: 'key_01ARZ3NDEKTSV4RRFFQ69G5FAV', name: 'bench', projectId: 'proj_01ARZ3NDEKTSV4RRFFQ69G5FAV', accountId: 'acc_01ARZ3NDEKTSV4RRFFQ69G5FAV', environment: 'live', type: 'token', scopes: ['inference'], meta: null, expiresAt: null },
+    cacheForMs: 3_600_000,
+  });
+  let fetched = 0;
+  const guard = createGuard({
+    baseUrl: 'http://127.0.0.1:9',
+    cacheTtlMs: 3_600_000,
+    logger: () => undefined,
+    fetch: () => {
+      fetched++;
+      return Promise.resolve(new Response(reply, { status: 200, headers: { 'content-type': 'application/json' } }));
+    },
+  });
+  const headers = { authorization: 'Bearer kw_live_BENCHbenchBENCHbenchBENCHbenchBENCH' };
+  const perSecond = await rate(seconds, () => guard.check(headers, { scopes: ['inference'] }));
+  if (fetched !== 1) throw new Error(`middleware bench: expected 1 call to Keyward, saw ${fetched}`);
+  return perSecond;
+}
