@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approximateSubstring, nameMatches, searchPieces } from './search.js';
+import { allowedEdits, approximateSubstring, nameMatcher, nameMatches, normalizeQuery, searchPieces } from './search.js';
 
 describe('nameMatches', () => {
   it.each([
@@ -68,3 +68,42 @@ describe('searchPieces', () => {
     expect(pieces.some((piece) => twice.toLowerCase().includes(piece))).toBe(true);
   });
 });
+
+describe('nameMatcher', () => {
+  // Its character-count filter only skips work: it must agree with the edit-distance check alone.
+  it('agrees with the plain approximate match on thousands of random names and queries', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const alphabet = 'abcdeéfg _-';
+    const word = (min: number, max: number) =>
+      Array.from({ length: min + Math.floor(random() * (max - min + 1)) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    let agreedMatches = 0;
+    for (let q = 0; q < 200; q++) {
+      const query = word(1, 12);
+      const matches = nameMatcher(query);
+      const pattern = normalizeQuery(query);
+      for (let n = 0; n < 50; n++) {
+        // Half the names carry the query with an edit or two, so both answers occur often.
+        const name = random() < 0.5 ? word(0, 6) + mutate(pattern, random) + word(0, 6) : word(0, 24);
+        const text = name.toLowerCase();
+        const expected = pattern.length === 0 || text.includes(pattern) || approximateSubstring(pattern, text, allowedEdits(pattern.length));
+        expect(matches(name), `${JSON.stringify(query)} in ${JSON.stringify(name)}`).toBe(expected);
+        if (expected) agreedMatches++;
+      }
+    }
+    expect(agreedMatches).toBeGreaterThan(1_000);
+  });
+});
+
+function mutate(text: string, random: () => number): string {
+  let out = text;
+  for (let edits = Math.floor(random() * 3); edits > 0 && out.length > 1; edits--) {
+    const i = Math.floor(random() * (out.length - 1));
+    const kind = Math.floor(random() * 4);
+    if (kind === 0) out = out.slice(0, i) + out.slice(i + 1);
+    else if (kind === 1) out = out.slice(0, i) + 'x' + out.slice(i);
+    else if (kind === 2) out = out.slice(0, i) + 'y' + out.slice(i + 1);
+    else out = out.slice(0, i) + out[i + 1] + out[i] + out.slice(i + 2);
+  }
+  return out;
+}

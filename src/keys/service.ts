@@ -11,7 +11,7 @@ import { assignableScopes, uniqueScopes } from '../domain/permissions.js';
 import { autoKeyName, checkedName, firstFreeName } from '../domain/names.js';
 import { normalizeHostBinding } from '../domain/host.js';
 import { generateToken, generateUsername, hashToken, tokenStart, type Environment } from '../domain/token.js';
-import { nameMatches, searchPieces } from '../domain/search.js';
+import { nameMatcher, searchPieces } from '../domain/search.js';
 import { newId } from '../domain/ids.js';
 import { refillPeriodStart } from '../domain/quota.js';
 import { seal, open } from '../secrets/sealed-box.js';
@@ -197,7 +197,8 @@ export class KeyService {
       return { apiKeys: await this.withLiveUsage(rows.map((row) => toApiKey(row, now)), now), page, pageSize, total };
     }
     const candidates = await store.namesFiltered(db, filter, searchPieces(search));
-    const matches = candidates.filter((candidate) => nameMatches(search, candidate.name));
+    const matchesName = nameMatcher(search);
+    const matches = candidates.filter((candidate) => matchesName(candidate.name));
     const rows = await store.keysByIds(db, matches.slice(offset, offset + pageSize).map((match) => match.id));
     return { apiKeys: await this.withLiveUsage(rows.map((row) => toApiKey(row, now)), now), page, pageSize, total: matches.length };
   }

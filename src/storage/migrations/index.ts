@@ -6,6 +6,7 @@ import * as eventsAuditPush from './0002_events_audit_push.js';
 import * as rateWindowsNameSearch from './0003_rate_windows_name_search.js';
 import * as settings from './0004_settings.js';
 import * as sessions from './0005_sessions.js';
+import * as keyListCoveringIndex from './0006_key_list_covering_index.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0003_rate_windows_name_search': rateWindowsNameSearch,
   '0004_settings': settings,
   '0005_sessions': sessions,
+  '0006_key_list_covering_index': keyListCoveringIndex,
 };
