@@ -191,7 +191,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     leaks: new LeakService({ db, clock, invalidation }),
   };
   const sessions = new SessionService(db, { ttlMs: config.sessionTtlMs, clock });
-  const auth = new AdminAuthenticator(db, verify, config.rootKey, clock, sessions);
+  const auth = new AdminAuthenticator(db, verify, config.rootKey, sessions);
 
   app.setValidatorCompiler(validatorCompiler);
   // JSON only (anything else is 415), parsed strictly; an empty body means "no body" (DELETE and

@@ -28,7 +28,6 @@ export class AdminAuthenticator {
     private readonly db: Db,
     private readonly verifier: VerifyService,
     rootKey: string | undefined,
-    private readonly clock: () => number = Date.now,
     private readonly sessions: SessionService | null = null,
   ) {
     this.rootKeyDigest = rootKey === undefined ? null : digest(rootKey);
