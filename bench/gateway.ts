@@ -7,7 +7,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { CONNECTIONS, mean, type Measurement } from './load.js';
+import { CONNECTIONS, mean, measurement, type Measurement } from './load.js';
 import { createKey, defaultProjectId } from './api.js';
 import { startKeyward, startUpstreamServer } from './servers.js';
 
@@ -39,14 +39,7 @@ const portOf = (url: string) => Number(new URL(url).port);
 
 async function get(url: string, headers: Record<string, string>, durationSeconds: number): Promise<Measurement> {
   const result = await autocannon({ url, method: 'GET', connections: CONNECTIONS, duration: durationSeconds, headers });
-  return {
-    requestsPerSecond: result.requests.average,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    requests: result.requests.total,
-  };
+  return measurement(result);
 }
 
 async function waitFor(url: string, nginx: ChildProcess, log: () => string): Promise<void> {

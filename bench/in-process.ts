@@ -8,7 +8,7 @@ import { loadConfig } from '../src/config.js';
 import { buildApp } from '../src/app.js';
 import { createWorkspace } from '../src/workspaces/service.js';
 import { loadMasterKey } from '../src/secrets/master-key.js';
-import { createGuard } from '../packages/sdk/src/middleware/core.js';
+import { middlewareCacheHits } from '../packages/sdk/bench/middleware.js';
 
 export interface InProcessRow {
   scenario: string;
@@ -72,26 +72,9 @@ export async function inProcess(seconds: number): Promise<InProcessRow[]> {
   return rows;
 }
 
-/** The middleware's check() of one key and route: after the first (answered by a stub), all local hits. */
+/** The middleware's check() of one key and route (packages/sdk/bench/middleware.ts): after the first, all local hits. */
 async function middlewareHits(seconds: number): Promise<number> {
-  const reply = JSON.stringify({
-    valid: true,
-    code: 'VALID',
-    key: { id: 'key_01ARZ3NDEKTSV4RRFFQ69G5FAV', name: 'bench', projectId: 'proj_01ARZ3NDEKTSV4RRFFQ69G5FAV', accountId: 'acc_01ARZ3NDEKTSV4RRFFQ69G5FAV', environment: 'live', type: 'token', scopes: ['inference'], meta: null, expiresAt: null },
-    cacheForMs: 3_600_000,
-  });
-  let fetched = 0;
-  const guard = createGuard({
-    baseUrl: 'http://127.0.0.1:9',
-    cacheTtlMs: 3_600_000,
-    logger: () => undefined,
-    fetch: () => {
-      fetched++;
-      return Promise.resolve(new Response(reply, { status: 200, headers: { 'content-type': 'application/json' } }));
-    },
-  });
-  const headers = { authorization: 'Bearer kw_live_BENCHbenchBENCHbenchBENCHbenchBENCH' };
-  const perSecond = await rate(seconds, () => guard.check(headers, { scopes: ['inference'] }));
-  if (fetched !== 1) throw new Error(`middleware bench: expected 1 call to Keyward, saw ${fetched}`);
+  const { perSecond, verifies } = await middlewareCacheHits(seconds);
+  if (verifies !== 1) throw new Error(`middleware bench: expected 1 call to Keyward, saw ${verifies}`);
   return perSecond;
 }

@@ -12,6 +12,18 @@ export interface Measurement {
 
 export const CONNECTIONS = 50;
 
+/** The figures of one autocannon run that the bench reports. */
+export function measurement(result: autocannon.Result): Measurement {
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    requests: result.requests.total,
+  };
+}
+
 export async function load(url: string, body: unknown, durationSeconds: number, connections = CONNECTIONS): Promise<Measurement> {
   const result = await autocannon({
     url: `${url}/v1/keys/verify`,
@@ -21,14 +33,7 @@ export async function load(url: string, body: unknown, durationSeconds: number, 
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  return {
-    requestsPerSecond: result.requests.average,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    requests: result.requests.total,
-  };
+  return measurement(result);
 }
 
 export function mean(values: Measurement[]): Measurement {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
-import { CONNECTIONS, load, type Measurement } from './load.js';
+import { CONNECTIONS, load, measurement, type Measurement } from './load.js';
 import { ROOT_KEY, startKeyward, type Server } from './servers.js';
 import { seedStore } from './seed.js';
 import type { CacheMemory } from './cache-memory.js';
@@ -86,14 +86,8 @@ async function loadBodies(url: string, bodies: string[], limit: { durationSecond
       },
     ],
   });
-  return {
-    requestsPerSecond: Math.round(result.requests.average),
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    requests: result.requests.total,
-  };
+  const measured = measurement(result);
+  return { ...measured, requestsPerSecond: Math.round(measured.requestsPerSecond) };
 }
 
 /** The server's Prometheus metrics, by name with labels (`keyward_verifications_total{code="VALID"}`). */

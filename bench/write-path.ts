@@ -2,7 +2,7 @@
 // 50 connections, each body a new name), against the built server on SQLite.
 import autocannon from 'autocannon';
 import { api, defaultProjectId } from './api.js';
-import { CONNECTIONS, type Measurement } from './load.js';
+import { CONNECTIONS, measurement, type Measurement } from './load.js';
 import { ROOT_KEY, startKeyward } from './servers.js';
 
 export async function writePath(durationSeconds: number): Promise<Measurement & { created: number }> {
@@ -21,15 +21,7 @@ export async function writePath(durationSeconds: number): Promise<Measurement & 
       requests: [{ setupRequest: (request) => ({ ...request, body: JSON.stringify({ name: `bench key ${n++}`, scopes: ['inference'] }) }) }],
     });
     const { total } = await api<{ total: number }>(keyward, 'GET', `/v1/projects/${projectId}/keys?pageSize=1`);
-    return {
-      requestsPerSecond: result.requests.average,
-      p50Ms: result.latency.p50,
-      p99Ms: result.latency.p99,
-      non2xx: result.non2xx,
-      errors: result.errors,
-      requests: result.requests.total,
-      created: total,
-    };
+    return { ...measurement(result), created: total };
   } finally {
     await keyward.stop();
   }
