@@ -1,6 +1,7 @@
 // The baseline: a bare node:http server that reads a JSON body and answers with the same JSON
 // shape a valid verify returns. Keyward's verify is measured against it in the same run.
 import { createServer } from 'node:http';
+import { serveChild } from './child-server.js';
 
 const reply = {
   valid: true,
@@ -28,9 +29,4 @@ const server = createServer((request, response) => {
     response.end(payload);
   });
 });
-server.keepAliveTimeout = 72_000;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  if (typeof address === 'object' && address !== null) console.log(`listening on http://127.0.0.1:${address.port}`);
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+serveChild(server);
