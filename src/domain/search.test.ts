@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { allowedEdits, approximateSubstring, nameMatcher, nameMatches, normalizeQuery, searchPieces } from './search.js';
+import { allowedEdits, approximateSubstring, nameMatcher, normalizeQuery, searchPieces } from './search.js';
 
-describe('nameMatches', () => {
+const nameMatches = (query: string, name: string) => nameMatcher(query)(name);
+
+describe('nameMatcher: one name', () => {
   it.each([
     ['prod', 'Production backend', true],
     ['PROD', 'production', true],

@@ -45,13 +45,9 @@ export function approximateSubstring(pattern: string, text: string, maxEdits: nu
   return false;
 }
 
-/** The search predicate used by key lists: `query` is the raw text typed by the user. */
-export function nameMatches(query: string, name: string): boolean {
-  return nameMatcher(query)(name);
-}
-
 /**
- * `nameMatches` for one query and many names, with the query's work done once. Before the
+ * The search predicate used by key lists, for one query (the raw text typed by the user) and many
+ * names, with the query's work done once. Before the
  * edit-distance check a name must contain all but `edits` of the query's characters (counted
  * with repeats): an insertion or a swap loses none of them, a deletion or substitution one, so a
  * name missing more cannot match. Most names of a large project fail this cheap count.
