@@ -6,7 +6,7 @@ import { fieldOf, messageOf } from '../api/client';
 import * as api from '../api/endpoints';
 import { useDashboard } from '../context';
 import { describedBy, Field } from './Field';
-import { Modal } from './Modal';
+import { FormFooter, Modal } from './Modal';
 import { Alert } from './States';
 
 type PasswordField = 'current' | 'password' | 'repeat';
@@ -60,14 +60,7 @@ export function ChangePasswordModal({ onClose }: { onClose: () => void }) {
       size="small"
       testId="change-password-dialog"
       footer={
-        <>
-          <button type="button" className="button button-secondary" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-primary" disabled={busy} data-testid="change-password-submit">
-            {busy ? 'Changing…' : 'Change password'}
-          </button>
-        </>
+        <FormFooter formId={formId} busy={busy} onCancel={onClose} label="Change password" busyLabel="Changing…" testId="change-password-submit" />
       }
     >
       <form id={formId} onSubmit={submit} noValidate>

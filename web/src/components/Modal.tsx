@@ -105,3 +105,32 @@ export function Modal({ title, onClose, children, footer, size = 'medium', testI
     </dialog>
   );
 }
+
+interface FormFooterProps {
+  /** The id of the <form> in the modal's body that the submit button submits. */
+  formId: string;
+  busy: boolean;
+  onCancel: () => void;
+  label: string;
+  /** Shown on the submit button while the request is in flight. */
+  busyLabel: string;
+  testId: string;
+  /** A destructive action: the submit button is red. */
+  danger?: boolean;
+  /** Further reasons to keep the submit button disabled (it always is while busy). */
+  disabled?: boolean;
+}
+
+/** The usual footer of a form in a modal: Cancel, then the submit button. */
+export function FormFooter({ formId, busy, onCancel, label, busyLabel, testId, danger = false, disabled = false }: FormFooterProps) {
+  return (
+    <>
+      <button type="button" className="button button-secondary" onClick={onCancel} disabled={busy}>
+        Cancel
+      </button>
+      <button type="submit" form={formId} className={`button ${danger ? 'button-danger' : 'button-primary'}`} disabled={disabled || busy} data-testid={testId}>
+        {busy ? busyLabel : label}
+      </button>
+    </>
+  );
+}

@@ -5,7 +5,7 @@ import { messageOf } from '../api/client';
 import * as api from '../api/endpoints';
 import { MAX_GRACE_PERIOD_SECONDS, type ApiKey, type ApiKeyWithSecret } from '../api/types';
 import { describedBy, Field } from '../components/Field';
-import { Modal } from '../components/Modal';
+import { FormFooter, Modal } from '../components/Modal';
 import { KeySecret } from '../components/SecretPanel';
 import { Alert } from '../components/States';
 import { formatDateTime, formatSeconds, maskedKey } from '../format';
@@ -78,14 +78,7 @@ export function DeleteKeyModal({ apiKey, onClose, onDeleted }: KeyDialogProps & 
       busy={busy}
       testId="delete-key-dialog"
       footer={
-        <>
-          <button type="button" className="button button-secondary" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-danger" disabled={!matches || busy} data-testid="delete-confirm-2">
-            {busy ? 'Deleting…' : `Delete “${apiKey.name}”`}
-          </button>
-        </>
+        <FormFooter formId={formId} busy={busy} onCancel={onClose} label={`Delete “${apiKey.name}”`} busyLabel="Deleting…" testId="delete-confirm-2" danger disabled={!matches} />
       }
     >
       <form id={formId} onSubmit={remove} noValidate>
@@ -180,14 +173,7 @@ export function RotateKeyModal({ apiKey, onClose, onRotated }: KeyDialogProps & 
       busy={busy}
       testId="rotate-key-dialog"
       footer={
-        <>
-          <button type="button" className="button button-secondary" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-primary" disabled={busy} data-testid="rotate-confirm">
-            {busy ? 'Rotating…' : 'Rotate key'}
-          </button>
-        </>
+        <FormFooter formId={formId} busy={busy} onCancel={onClose} label="Rotate key" busyLabel="Rotating…" testId="rotate-confirm" />
       }
     >
       <form id={formId} onSubmit={rotate} noValidate>

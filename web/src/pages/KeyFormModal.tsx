@@ -17,7 +17,7 @@ import {
   type UpdateKeyInput,
 } from '../api/types';
 import { describedBy, Field, FieldSet } from '../components/Field';
-import { Modal } from '../components/Modal';
+import { FormFooter, Modal } from '../components/Modal';
 import { KeySecret } from '../components/SecretPanel';
 import { Alert } from '../components/States';
 import { fromDateTimeLocal, toDateTimeLocal } from '../format';
@@ -292,14 +292,14 @@ export function KeyFormModal({ project, apiKey, ownAccountId, owners, onClose, o
       size="large"
       testId={editing ? 'edit-key-dialog' : 'new-key-dialog'}
       footer={
-        <>
-          <button type="button" className="button button-secondary" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-primary" disabled={busy} data-testid={editing ? 'save-key' : 'generate-key'}>
-            {busy ? (editing ? 'Saving…' : 'Generating…') : editing ? 'Save changes' : 'Generate Key'}
-          </button>
-        </>
+        <FormFooter
+          formId={formId}
+          busy={busy}
+          onCancel={onClose}
+          label={editing ? 'Save changes' : 'Generate Key'}
+          busyLabel={editing ? 'Saving…' : 'Generating…'}
+          testId={editing ? 'save-key' : 'generate-key'}
+        />
       }
     >
       <form id={formId} onSubmit={submit} noValidate className="form-grid">

@@ -6,7 +6,7 @@ import * as api from '../api/endpoints';
 import { ROLES, type Account, type AccountInput, type Role } from '../api/types';
 import { ChangePasswordModal } from '../components/ChangePasswordModal';
 import { describedBy, Field } from '../components/Field';
-import { Modal } from '../components/Modal';
+import { FormFooter, Modal } from '../components/Modal';
 import { Alert, EmptyState, ErrorState, Loading } from '../components/States';
 import { useDashboard } from '../context';
 import { formatDateTime } from '../format';
@@ -297,14 +297,7 @@ function AddMemberModal({ mayAddOwner, onClose, onAdded }: { mayAddOwner: boolea
       busy={busy}
       testId="add-member-dialog"
       footer={
-        <>
-          <button type="button" className="button button-secondary" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-primary" disabled={busy} data-testid="add-member-submit">
-            {busy ? 'Adding…' : 'Add member'}
-          </button>
-        </>
+        <FormFooter formId={formId} busy={busy} onCancel={onClose} label="Add member" busyLabel="Adding…" testId="add-member-submit" />
       }
     >
       <form id={formId} onSubmit={submit} noValidate>
@@ -403,14 +396,7 @@ function EditMemberModal({ account, onClose, onSaved }: { account: Account; onCl
       busy={busy}
       testId="edit-member-dialog"
       footer={
-        <>
-          <button type="button" className="button button-secondary" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-primary" disabled={busy} data-testid="edit-member-submit">
-            {busy ? 'Saving…' : 'Save changes'}
-          </button>
-        </>
+        <FormFooter formId={formId} busy={busy} onCancel={onClose} label="Save changes" busyLabel="Saving…" testId="edit-member-submit" />
       }
     >
       <form id={formId} onSubmit={submit} noValidate>

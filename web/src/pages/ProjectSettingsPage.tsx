@@ -5,7 +5,7 @@ import { fieldOf, messageOf } from '../api/client';
 import * as api from '../api/endpoints';
 import { ADMIN_SCOPE, PREFIX_PATTERN, SCOPE_PATTERN, type Project, type ProjectInput } from '../api/types';
 import { describedBy, Field, FieldSet } from '../components/Field';
-import { Modal } from '../components/Modal';
+import { FormFooter, Modal } from '../components/Modal';
 import { Alert, EmptyState } from '../components/States';
 import { useDashboard } from '../context';
 import { formatDateTime, plural } from '../format';
@@ -351,14 +351,7 @@ function DeleteProjectModal({ project, onClose }: { project: Project; onClose: (
       busy={busy}
       testId="delete-project-dialog"
       footer={
-        <>
-          <button type="button" className="button button-secondary" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-danger" disabled={!matches || busy || keyCount === null} data-testid="delete-project-confirm-2">
-            {busy ? 'Deleting…' : deleteLabel}
-          </button>
-        </>
+        <FormFooter formId={formId} busy={busy} onCancel={onClose} label={deleteLabel} busyLabel="Deleting…" testId="delete-project-confirm-2" danger disabled={!matches || keyCount === null} />
       }
     >
       <form id={formId} onSubmit={remove} noValidate>
