@@ -3,8 +3,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addMember } from '../../../test/helpers.js';
 import { Receiver, verifySignature } from '../../../test/webhook-receiver.js';
-import { KeywardError, type CreateKeyRequest, type Keyward } from '../src/index.js';
+import type { CreateKeyRequest, Keyward } from '../src/index.js';
 import { serveKeyward, waitFor, WallClock, type ServedKeyward } from './keyward-server.js';
+import { failure } from './failure.js';
 
 const UNKNOWN_KEY_ID = 'key_01ARZ3NDEKTSV4RRFFQ69G5FAV';
 
@@ -26,16 +27,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   await s.close();
 });
-
-/** The KeywardError a call rejects with. */
-async function failure(promise: Promise<unknown>): Promise<KeywardError> {
-  const error = await promise.then(
-    () => null,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(KeywardError);
-  return error as KeywardError;
-}
 
 async function newKey(request: CreateKeyRequest = {}) {
   return kw.keys.create(s.t.projectId, request);

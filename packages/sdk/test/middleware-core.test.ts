@@ -4,22 +4,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, readCredential, type CheckResult, type GuardOptions } from '../src/middleware/core.js';
 import type { CreateKeyRequest } from '../src/index.js';
-import { serveKeyward, waitFor, WallClock, type ServedKeyward } from './keyward-server.js';
-import { basic, closedPort, countingFetch, recordingLogger, silentServer } from './middleware-helpers.js';
+import { waitFor, type ServedKeyward } from './keyward-server.js';
+import { basic, closedPort, countingFetch, newKeyOn, recordingLogger, serveWithRoomForKeys, silentServer } from './middleware-helpers.js';
 
 let s: ServedKeyward;
 
 beforeAll(async () => {
-  s = await serveKeyward({ clock: new WallClock(Date.now()) });
-  // Many keys per test: lift the per-account limit of the default project.
-  await s.kw.projects.update(s.t.projectId, { maxKeysPerAccount: 1000 });
+  s = await serveWithRoomForKeys();
 });
 
 afterAll(async () => {
   await s.close();
 });
 
-const newKey = (request: CreateKeyRequest = {}) => s.kw.keys.create(s.t.projectId, { scopes: ['inference'], ...request });
+const newKey = (request: CreateKeyRequest = {}) => newKeyOn(s, request);
 const guardFor = (options: Partial<GuardOptions> = {}) => createGuard({ baseUrl: s.baseUrl, logger: () => {}, ...options });
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 

@@ -16,8 +16,8 @@ import { keyward as expressKeyward } from '../src/middleware/express.js';
 import { keyward as fastifyKeyward } from '../src/middleware/fastify.js';
 import { keyward as honoKeyward, type KeywardEnv } from '../src/middleware/hono.js';
 import type { CreateKeyRequest } from '../src/index.js';
-import { serveKeyward, waitFor, WallClock, type ServedKeyward } from './keyward-server.js';
-import { basic, closedPort, recordingLogger } from './middleware-helpers.js';
+import { waitFor, type ServedKeyward } from './keyward-server.js';
+import { basic, closedPort, newKeyOn, recordingLogger, serveWithRoomForKeys } from './middleware-helpers.js';
 
 interface Served {
   url: string;
@@ -101,15 +101,14 @@ const FRAMEWORKS: [string, Serve][] = [
 let s: ServedKeyward;
 
 beforeAll(async () => {
-  s = await serveKeyward({ clock: new WallClock(Date.now()) });
-  await s.kw.projects.update(s.t.projectId, { maxKeysPerAccount: 1000 });
+  s = await serveWithRoomForKeys();
 });
 
 afterAll(async () => {
   await s.close();
 });
 
-const newKey = (request: CreateKeyRequest = {}) => s.kw.keys.create(s.t.projectId, { scopes: ['inference'], ...request });
+const newKey = (request: CreateKeyRequest = {}) => newKeyOn(s, request);
 
 async function get(url: string, headers: Record<string, string> = {}) {
   const response = await fetch(url, { headers });

@@ -2,6 +2,8 @@
 // server that accepts connections and never answers, and a logger that keeps its lines.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { CreateKeyRequest } from '../src/index.js';
+import { serveKeyward, WallClock, type ServedKeyward } from './keyward-server.js';
 
 /** A fetch that forwards to the global one and counts the verify calls it made. */
 export function countingFetch(): { fetch: typeof globalThis.fetch; verifies: () => number } {
@@ -47,3 +49,15 @@ export function recordingLogger(): { logger: (line: string) => void; lines: stri
 }
 
 export const basic = (user: string, secret: string) => `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+
+/** A real Keyward on the wall clock whose default project lets one account hold many keys (the tests make a key each). */
+export async function serveWithRoomForKeys(): Promise<ServedKeyward> {
+  const s = await serveKeyward({ clock: new WallClock(Date.now()) });
+  await s.kw.projects.update(s.t.projectId, { maxKeysPerAccount: 1000 });
+  return s;
+}
+
+/** A new key in the default project, with the `inference` scope unless the request says otherwise. */
+export function newKeyOn(s: ServedKeyward, request: CreateKeyRequest = {}) {
+  return s.kw.keys.create(s.t.projectId, { scopes: ['inference'], ...request });
+}

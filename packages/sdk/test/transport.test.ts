@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Keyward, KeywardError, type KeywardOptions } from '../src/index.js';
 import { backoffMs, isRetryable, parseRetryAfter, RETRY_BASE_MS, RETRY_CAP_MS } from '../src/transport.js';
 import { envelope, StubServer, type Answer } from './stub-server.js';
+import { failure } from './failure.js';
 
 const KEY_ID = 'key_01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const PROJECT_ID = 'proj_01ARZ3NDEKTSV4RRFFQ69G5FAV';
@@ -22,15 +23,6 @@ async function stub(...answers: Answer[]): Promise<StubServer> {
 
 function client(server: StubServer, options: Partial<KeywardOptions> = {}): Keyward {
   return new Keyward({ baseUrl: server.baseUrl, token: 'kw_live_admin', ...options });
-}
-
-async function failure(promise: Promise<unknown>): Promise<KeywardError> {
-  const error = await promise.then(
-    () => null,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(KeywardError);
-  return error as KeywardError;
 }
 
 const unavailable: Answer = { status: 503, body: envelope('internalError', 'Service unavailable') };
