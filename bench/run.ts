@@ -50,8 +50,11 @@ if (runs('verify') || runs('logging')) {
 
 if (runs('in-process')) {
   const rows = (results.inProcess = await inProcess(quick ? 0.2 : 3));
-  console.log(`\nin process, one core: the function the HTTP route calls, looped (the event loop runs between batches of 1,000, so write-behind flushes count)`);
-  for (const { scenario, perSecond } of rows) console.log(`${scenario.padEnd(52)} ${String(perSecond).padStart(9)} /s`);
+  console.log(`\nin process: the function the HTTP route calls, looped (the event loop runs between batches of 1,000, so write-behind flushes count)`);
+  console.log(`${''.padEnd(52)} ${'per s'.padStart(9)} ${'per CPU-s'.padStart(10)}  (CPU of every thread of the process: the SQLite log writer thread included)`);
+  for (const { scenario, perSecond, perCpuSecond } of rows) {
+    console.log(`${scenario.padEnd(52)} ${String(perSecond).padStart(9)} ${(perCpuSecond === undefined ? '' : String(perCpuSecond)).padStart(10)}`);
+  }
 }
 
 if (runs('write')) {

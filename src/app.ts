@@ -157,7 +157,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         });
   if (cluster !== null) await cluster.start();
   const invalidation: KeyInvalidation = cluster ?? cache;
-  const usage = new UsageWriter(db, { flushIntervalMs: config.usageFlushIntervalMs, onError: logError('usage write-behind failed; will retry') });
+  const usage = new UsageWriter(storage, { flushIntervalMs: config.usageFlushIntervalMs, onError: logError('usage write-behind failed; will retry') });
   const dispatcher = new PushDispatcher({
     db,
     dialect: storage.dialect,

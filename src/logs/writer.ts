@@ -2,23 +2,12 @@
 // written behind in batches so the verify reply never waits. The buffer is bounded: when full,
 // entries are dropped and counted (exposed in /metrics), never blocking or crashing verify.
 // Each flush also adds the batch to the hourly per-key rollups behind GET /v1/keys/{id}/usage.
-import type { NewEvent } from '../storage/database.js';
+// Entries are kept in columns (storage/usage-batch.ts); the storage writes each batch as one
+// transaction, with SQLite in a thread of its own (storage/usage-thread.ts).
 import type { Storage } from '../storage/storage.js';
-import { newId } from '../domain/ids.js';
+import { UsageBatch, type UsageEntry } from '../storage/usage-batch.js';
 
-export interface UsageLogEntry {
-  time: number;
-  workspaceId: string | null;
-  projectId: string | null;
-  keyId: string | null;
-  accountId: string | null;
-  outcome: string;
-  scopes: readonly string[] | undefined;
-  host: string | undefined;
-  ip: string | null;
-  cost: number;
-  latencyUs: number;
-}
+export type UsageLogEntry = UsageEntry;
 
 export interface UsageLogWriterOptions {
   enabled: boolean;
@@ -29,15 +18,16 @@ export interface UsageLogWriterOptions {
   onFlushed?: () => void;
 }
 
-const HOUR = 3_600_000;
-/** Entries per transaction: short enough that an embedded (synchronous) write never holds the
- * event loop for long. */
-const CHUNK = 500;
-/** A batch this large is flushed at once instead of waiting for the timer. */
+/** Entries per batch, so per transaction: short enough that a write never holds SQLite's write
+ * lock (or, with PostgreSQL, the event loop while rows are built) for long. */
+const BATCH = 500;
+/** Once this many entries wait, they are flushed at once instead of waiting for the timer. */
 const EAGER_FLUSH = 2_000;
 
 export class UsageLogWriter {
-  private buffer: UsageLogEntry[] = [];
+  /** Full batches waiting, oldest first, then the one being filled. */
+  private batches: UsageBatch[] = [];
+  private buffered = 0;
   private readonly timer: NodeJS.Timeout | null;
   private flushing: Promise<void> | null = null;
   private eager = false;
@@ -57,17 +47,20 @@ export class UsageLogWriter {
   }
 
   get depth(): number {
-    return this.buffer.length;
+    return this.buffered;
   }
 
   record(entry: UsageLogEntry): void {
     if (!this.options.enabled) return;
-    if (this.buffer.length >= this.options.maxBuffered) {
+    if (this.buffered >= this.options.maxBuffered) {
       this.dropped++;
       return;
     }
-    this.buffer.push(entry);
-    if (this.buffer.length >= EAGER_FLUSH && !this.eager) {
+    let batch = this.batches[this.batches.length - 1];
+    if (batch === undefined || batch.full) this.batches.push((batch = new UsageBatch(BATCH)));
+    batch.add(entry);
+    this.buffered++;
+    if (this.buffered >= EAGER_FLUSH && !this.eager) {
       this.eager = true;
       setImmediate(() => {
         this.eager = false;
@@ -79,10 +72,11 @@ export class UsageLogWriter {
   /** Writes everything buffered so far; concurrent callers wait for the same work. */
   async flush(): Promise<void> {
     while (this.flushing !== null) await this.flushing;
-    if (this.buffer.length === 0) return;
-    const batch = this.buffer;
-    this.buffer = [];
-    this.flushing = this.write(batch).finally(() => {
+    if (this.buffered === 0) return;
+    const batches = this.batches;
+    this.batches = [];
+    this.buffered = 0;
+    this.flushing = this.write(batches).finally(() => {
       this.flushing = null;
     });
     await this.flushing;
@@ -93,55 +87,35 @@ export class UsageLogWriter {
     await this.flush();
   }
 
-  /** Commits the batch in chunks, each its own transaction, yielding to the event loop between
-   * them: with SQLite every statement runs on the main thread, and one big transaction would hold
-   * verifications back for its whole duration. */
-  private async write(batch: UsageLogEntry[]): Promise<void> {
-    for (let i = 0; i < batch.length; i += CHUNK) {
-      const chunk = batch.slice(i, i + CHUNK);
+  /** Commits the batches one transaction each, yielding to the event loop between them (with
+   * PostgreSQL the rows are built on the main thread). */
+  private async write(batches: UsageBatch[]): Promise<void> {
+    for (let i = 0; i < batches.length; i++) {
+      const batch = batches[i]!;
+      const length = batch.length;
       try {
-        await this.writeChunk(chunk);
-        this.written += chunk.length;
+        await this.storage.appendUsage(batch);
+        this.written += length;
       } catch (error) {
-        // Keep what still fits for the next flush; count the rest as dropped.
-        const failed = batch.slice(i);
-        const room = Math.max(0, this.options.maxBuffered - this.buffer.length);
-        this.buffer = failed.slice(0, room).concat(this.buffer);
-        this.dropped += Math.max(0, failed.length - room);
+        this.requeue(batches.slice(i));
         this.options.onError?.(error);
         return;
       }
-      if (i + CHUNK < batch.length) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (i + 1 < batches.length) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.options.onFlushed?.();
   }
 
-  private async writeChunk(chunk: UsageLogEntry[]): Promise<void> {
-    const rows: NewEvent[] = chunk.map((entry) => ({
-      id: newId('evt', entry.time),
-      time: entry.time,
-      type: 'key.verified',
-      workspace_id: entry.workspaceId,
-      project_id: entry.projectId,
-      key_id: entry.keyId,
-      account_id: entry.accountId,
-      outcome: entry.outcome,
-      scopes: entry.scopes === undefined || entry.scopes.length === 0 ? null : JSON.stringify(entry.scopes),
-      host: entry.host ?? null,
-      ip: entry.ip,
-      cost: entry.cost,
-      latency_us: entry.latencyUs,
-      data: null,
-    }));
-    const rollups = new Map<string, { key_id: string; project_id: string; bucket: number; outcome: string; count: number }>();
-    for (const entry of chunk) {
-      if (entry.keyId === null || entry.projectId === null) continue;
-      const bucket = entry.time - (entry.time % HOUR);
-      const id = `${entry.keyId} ${bucket} ${entry.outcome}`;
-      const rollup = rollups.get(id);
-      if (rollup === undefined) rollups.set(id, { key_id: entry.keyId, project_id: entry.projectId, bucket, outcome: entry.outcome, count: 1 });
-      else rollup.count++;
+  /** Puts failed batches back in front of newer ones for the next flush, as far as the bound
+   * allows; the rest are dropped and counted. */
+  private requeue(failed: UsageBatch[]): void {
+    const kept: UsageBatch[] = [];
+    for (const batch of failed) {
+      if (this.buffered + batch.length <= this.options.maxBuffered) {
+        kept.push(batch);
+        this.buffered += batch.length;
+      } else this.dropped += batch.length;
     }
-    await this.storage.appendUsage(rows, [...rollups.values()]);
+    this.batches = kept.concat(this.batches);
   }
 }

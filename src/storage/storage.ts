@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
-import type { Database, Db, NewEvent, UsageRollupsTable } from './database.js';
+import type { Database, Db } from './database.js';
+import { usageRows, type KeyUsageRow, type UsageBatch } from './usage-batch.js';
+import { UsageThread } from './usage-thread.js';
 import { migrations } from './migrations/index.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -14,10 +16,13 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Storage {
   db: Db;
   dialect: Dialect;
-  /** Appends usage events and adds their counts to the hourly rollups, atomically. The bulk path
-   * of the usage-log writer: on SQLite it runs cached prepared statements (it blocks the event
-   * loop, so it must be fast); elsewhere it is ordinary asynchronous Kysely. */
-  appendUsage(events: readonly NewEvent[], rollups: readonly UsageRollupsTable[]): Promise<void>;
+  /** Appends a batch of usage-log entries as events and adds their counts to the hourly rollups,
+   * atomically. On SQLite in a writer thread of its own (usage-thread.ts: better-sqlite3 blocks
+   * the thread it runs on); elsewhere it is ordinary asynchronous Kysely. */
+  appendUsage(batch: UsageBatch): Promise<void>;
+  /** Adds keys' usage counts and moves their lastUsedAt forward, atomically (the write-behind of
+   * verify); on SQLite in the same writer thread. */
+  writeKeyUsage(rows: readonly KeyUsageRow[]): Promise<void>;
   /** Creates what must exist before migrations run (the PostgreSQL schema). */
   prepare(): Promise<void>;
   /** Cheap round trip for /readyz. */
@@ -39,46 +44,25 @@ export const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function openSqlite(dataDir: string): Storage {
   mkdirSync(dataDir, { recursive: true });
-  const file = new SQLite(join(dataDir, 'keyward.sqlite'));
+  const path = join(dataDir, 'keyward.sqlite');
+  const file = new SQLite(path);
   file.pragma('journal_mode = WAL');
   file.pragma('synchronous = NORMAL');
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
-  let statements: { event: SQLite.Statement; rollup: SQLite.Statement } | null = null;
+  const usageThread = new UsageThread(path);
   return {
     db,
     dialect: 'sqlite',
-    async appendUsage(events, rollups) {
-      // Prepared on first use: the tables exist only after migrations ran.
-      statements ??= {
-        event: file.prepare(
-          `insert into events (id, time, type, workspace_id, project_id, key_id, account_id, outcome, scopes, host, ip, cost, latency_us, data)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ),
-        rollup: file.prepare(
-          `insert into usage_rollups (key_id, bucket, outcome, count, project_id) values (@key_id, @bucket, @outcome, @count, @project_id)
-           on conflict (key_id, bucket, outcome) do update set count = usage_rollups.count + excluded.count`,
-        ),
-      };
-      const { event, rollup } = statements;
-      // Kysely's driver serialises statements on the one connection; wait our turn so this
-      // transaction never interleaves with one of Kysely's.
-      await db.connection().execute(async () => {
-        file.transaction(() => {
-          // Positional parameters: binding by name costs a look-up per column per row.
-          for (const e of events) {
-            event.run(e.id, e.time, e.type, e.workspace_id, e.project_id, e.key_id, e.account_id ?? null, e.outcome ?? null, e.scopes ?? null, e.host ?? null, e.ip ?? null, e.cost ?? null, e.latency_us ?? null, e.data ?? null);
-          }
-          for (const row of rollups) rollup.run(row);
-        })();
-      });
-    },
+    appendUsage: (batch) => usageThread.run({ op: 'events', batch: batch.message }),
+    writeKeyUsage: (rows) => usageThread.run({ op: 'keyUsage', rows }),
     prepare: () => Promise.resolve(),
     async ping() {
       await sql`select 1`.execute(db);
     },
     async close() {
+      await usageThread.close();
       await db.destroy();
     },
   };
@@ -107,7 +91,8 @@ export function withStatementCache(file: SQLite.Database, maxStatements = 500): 
 }
 
 /** The portable appendUsage, for dialects whose driver does not block the event loop. */
-export async function appendUsageWithKysely(db: Db, events: readonly NewEvent[], rollups: readonly UsageRollupsTable[]): Promise<void> {
+export async function appendUsageWithKysely(db: Db, batch: UsageBatch): Promise<void> {
+  const { events, rollups } = usageRows(batch.message);
   await db.transaction().execute(async (trx) => {
     if (events.length > 0) await trx.insertInto('events').values([...events]).execute();
     if (rollups.length > 0) {
@@ -115,6 +100,21 @@ export async function appendUsageWithKysely(db: Db, events: readonly NewEvent[],
         .insertInto('usage_rollups')
         .values([...rollups])
         .onConflict((oc) => oc.columns(['key_id', 'bucket', 'outcome']).doUpdateSet({ count: sql<number>`usage_rollups.count + excluded.count` }))
+        .execute();
+    }
+  });
+}
+
+async function writeKeyUsageWithKysely(db: Db, rows: readonly KeyUsageRow[]): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    for (const { keyId, count, lastUsedAt } of rows) {
+      await trx
+        .updateTable('api_keys')
+        .set({
+          used_amount: sql<number>`used_amount + ${count}`,
+          last_used_at: sql<number>`case when last_used_at is null or last_used_at < ${lastUsedAt} then ${lastUsedAt} else last_used_at end`,
+        })
+        .where('id', '=', keyId)
         .execute();
     }
   });
@@ -146,7 +146,8 @@ export function openPostgres(connectionString: string, schema?: string, poolSize
     db,
     dialect: 'postgres',
     postgres: { connectionString, schema },
-    appendUsage: (events, rollups) => appendUsageWithKysely(db, events, rollups),
+    appendUsage: (batch) => appendUsageWithKysely(db, batch),
+    writeKeyUsage: (rows) => writeKeyUsageWithKysely(db, rows),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -109,15 +109,11 @@ export class VerifyService {
   private recorded(request: VerifyRequest, ip: string | null, result: VerifyResult, started: number): VerifyResult {
     const seconds = (performance.now() - started) / 1000;
     this.deps.metrics?.verified(result.code, seconds);
-    const record = result.record;
     this.deps.logs.record({
       time: this.deps.clock(),
-      workspaceId: record?.workspaceId ?? null,
       // Only outcomes tied to a key belong to a project: anyone may call verify, and a claimed
       // projectId on a made-up key must not put entries into that project's logs and pushes.
-      projectId: record?.projectId ?? null,
-      keyId: record?.id ?? null,
-      accountId: record?.accountId ?? null,
+      key: result.record,
       outcome: result.code,
       scopes: request.scopes,
       host: request.host,

@@ -1,8 +1,8 @@
 // Write-behind of key usage: lastUsedAt and, for keys without a quota, the usage count. Verify
-// only touches a map; a timer flushes it in one transaction. The buffer is bounded by distinct
-// keys: past the bound new keys' usage is dropped and counted, never blocking verification.
-import type { Db } from '../storage/database.js';
-import { sql } from 'kysely';
+// only touches a map; a timer flushes it in one transaction (Storage.writeKeyUsage: on SQLite in
+// the writer thread). The buffer is bounded by distinct keys: past the bound new keys' usage is
+// dropped and counted, never blocking verification.
+import type { Storage } from '../storage/storage.js';
 
 interface Pending {
   count: number;
@@ -24,7 +24,7 @@ export class UsageWriter {
   flushes = 0;
 
   constructor(
-    private readonly db: Db,
+    private readonly storage: Pick<Storage, 'writeKeyUsage'>,
     private readonly options: UsageWriterOptions,
   ) {
     this.maxPendingKeys = options.maxPendingKeys ?? 100_000;
@@ -70,18 +70,7 @@ export class UsageWriter {
 
   private async write(batch: Map<string, Pending>): Promise<void> {
     try {
-      await this.db.transaction().execute(async (trx) => {
-        for (const [keyId, { count, lastUsedAt }] of batch) {
-          await trx
-            .updateTable('api_keys')
-            .set({
-              used_amount: sql<number>`used_amount + ${count}`,
-              last_used_at: sql<number>`case when last_used_at is null or last_used_at < ${lastUsedAt} then ${lastUsedAt} else last_used_at end`,
-            })
-            .where('id', '=', keyId)
-            .execute();
-        }
-      });
+      await this.storage.writeKeyUsage([...batch].map(([keyId, { count, lastUsedAt }]) => ({ keyId, count, lastUsedAt })));
       this.flushes++;
     } catch (error) {
       // Put the batch back so the next flush retries it (merged with anything newer).

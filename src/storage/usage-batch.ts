@@ -1,0 +1,156 @@
+// Usage-log entries on their way to the events table, kept in columns. Recording one costs a few
+// typed-array stores and dictionary look-ups on the verify path, and a batch crosses to the writer
+// thread as two typed arrays and small dictionaries (a copy of a few memory blocks, not of an
+// object per entry; the batch stays intact for a retry if the write fails). Turning entries into rows (an event id each, scopes as JSON, hourly rollups) happens
+// where the batch is written: in the SQLite writer thread, or on the main thread for PostgreSQL.
+import { newId } from '../domain/ids.js';
+import type { EventsTable, UsageRollupsTable } from './database.js';
+
+/** An events row as a batch produces it: every column but the generated ones. */
+export type UsageEventRow = Omit<EventsTable, 'seq' | 'tx'>;
+
+/** Who an entry belongs to: the key's owner chain, when the verified token matched a key. */
+export interface UsageKey {
+  id: string;
+  workspaceId: string;
+  projectId: string;
+  accountId: string | null;
+}
+
+export interface UsageEntry {
+  time: number;
+  key: UsageKey | undefined;
+  outcome: string;
+  scopes: readonly string[] | undefined;
+  host: string | undefined;
+  ip: string | null;
+  cost: number;
+  latencyUs: number;
+}
+
+/** A key's usage since the last write: added to its count (0 for quota keys, whose count the
+ * quota update wrote) and its lastUsedAt moved forward. */
+export interface KeyUsageRow {
+  keyId: string;
+  count: number;
+  lastUsedAt: number;
+}
+
+/** What a batch looks like in a message between threads. */
+export interface UsageBatchMessage {
+  length: number;
+  numbers: Float64Array;
+  refs: Int32Array;
+  keys: UsageKey[];
+  strings: string[];
+  requests: { scopes: string | null; host: string | null }[];
+}
+
+/** Numbers per entry, in `numbers`: time, cost, latency. */
+const NUMBERS = 3;
+/** References per entry, in `refs`: key, outcome, ip, request (-1 = none). */
+const REFS = 4;
+const NONE = -1;
+const HOUR = 3_600_000;
+
+export class UsageBatch {
+  length = 0;
+  private readonly numbers: Float64Array;
+  private readonly refs: Int32Array;
+  private readonly keys: UsageKey[] = [];
+  private readonly keyIndex = new Map<string, number>();
+  private readonly strings: string[] = [];
+  private readonly stringIndex = new Map<string, number>();
+  private readonly requests: UsageBatchMessage['requests'] = [];
+
+  constructor(readonly capacity: number) {
+    this.numbers = new Float64Array(capacity * NUMBERS);
+    this.refs = new Int32Array(capacity * REFS);
+  }
+
+  get full(): boolean {
+    return this.length >= this.capacity;
+  }
+
+  add(entry: UsageEntry): void {
+    const n = this.length * NUMBERS;
+    this.numbers[n] = entry.time;
+    this.numbers[n + 1] = entry.cost;
+    this.numbers[n + 2] = entry.latencyUs;
+    const r = this.length * REFS;
+    this.refs[r] = entry.key === undefined ? NONE : this.keyRef(entry.key);
+    this.refs[r + 1] = this.stringRef(entry.outcome);
+    this.refs[r + 2] = entry.ip === null ? NONE : this.stringRef(entry.ip);
+    const hasScopes = entry.scopes !== undefined && entry.scopes.length > 0;
+    if (!hasScopes && entry.host === undefined) this.refs[r + 3] = NONE;
+    else {
+      this.refs[r + 3] = this.requests.length;
+      this.requests.push({ scopes: hasScopes ? JSON.stringify(entry.scopes) : null, host: entry.host ?? null });
+    }
+    this.length++;
+  }
+
+  get message(): UsageBatchMessage {
+    return { length: this.length, numbers: this.numbers, refs: this.refs, keys: this.keys, strings: this.strings, requests: this.requests };
+  }
+
+  private keyRef(key: UsageKey): number {
+    let index = this.keyIndex.get(key.id);
+    if (index === undefined) {
+      index = this.keys.length;
+      // Only these four fields: the caller's object may hold much more (a KeyRecord does).
+      this.keys.push({ id: key.id, workspaceId: key.workspaceId, projectId: key.projectId, accountId: key.accountId });
+      this.keyIndex.set(key.id, index);
+    }
+    return index;
+  }
+
+  private stringRef(text: string): number {
+    let index = this.stringIndex.get(text);
+    if (index === undefined) {
+      index = this.strings.length;
+      this.strings.push(text);
+      this.stringIndex.set(text, index);
+    }
+    return index;
+  }
+}
+
+/** The `key.verified` events of a batch, in order, and their counts per key, hour and outcome. */
+export function usageRows(batch: UsageBatchMessage): { events: UsageEventRow[]; rollups: UsageRollupsTable[] } {
+  const { numbers, refs, keys, strings, requests } = batch;
+  const events = new Array<UsageEventRow>(batch.length);
+  const rollups = new Map<string, UsageRollupsTable>();
+  for (let i = 0; i < batch.length; i++) {
+    const time = numbers[i * NUMBERS]!;
+    const keyRef = refs[i * REFS]!;
+    const ipRef = refs[i * REFS + 2]!;
+    const requestRef = refs[i * REFS + 3]!;
+    const key = keyRef === NONE ? undefined : keys[keyRef]!;
+    const request = requestRef === NONE ? undefined : requests[requestRef]!;
+    const outcome = strings[refs[i * REFS + 1]!]!;
+    events[i] = {
+      id: newId('evt', time),
+      time,
+      type: 'key.verified',
+      workspace_id: key?.workspaceId ?? null,
+      project_id: key?.projectId ?? null,
+      key_id: key?.id ?? null,
+      account_id: key?.accountId ?? null,
+      outcome,
+      scopes: request?.scopes ?? null,
+      host: request?.host ?? null,
+      ip: ipRef === NONE ? null : strings[ipRef]!,
+      cost: numbers[i * NUMBERS + 1]!,
+      latency_us: numbers[i * NUMBERS + 2]!,
+      data: null,
+    };
+    if (key === undefined) continue;
+    const bucket = time - (time % HOUR);
+    const id = `${keyRef} ${bucket} ${outcome}`;
+    const rollup = rollups.get(id);
+    if (rollup === undefined) rollups.set(id, { key_id: key.id, project_id: key.projectId, bucket, outcome, count: 1 });
+    else rollup.count++;
+  }
+  return { events, rollups: [...rollups.values()] };
+}

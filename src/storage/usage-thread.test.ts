@@ -1,0 +1,113 @@
+// The SQLite writer thread (usage-thread.ts) at the storage level: its writes land in the store
+// the main thread reads, it shares a file between stores of one process, it answers a failed
+// write with the error (and writes again once it can), and main-thread writes made while it
+// holds the write lock wait their turn instead of failing.
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
+import { BACKEND } from '../../test/helpers.js';
+import { migrate, openSqlite, type Storage } from './storage.js';
+import { UsageBatch } from './usage-batch.js';
+import { createWorkspace } from '../workspaces/service.js';
+import { loadMasterKey } from '../secrets/master-key.js';
+
+const dirs: string[] = [];
+const open: Storage[] = [];
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((storage) => storage.close()));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function store(dir?: string): Promise<{ storage: Storage; dir: string }> {
+  if (dir === undefined) dirs.push((dir = mkdtempSync(join(tmpdir(), 'keyward-thread-'))));
+  const storage = openSqlite(dir);
+  open.push(storage);
+  await migrate(storage);
+  return { storage, dir };
+}
+
+function batchOf(costs: number[]): UsageBatch {
+  const batch = new UsageBatch(Math.max(1, costs.length));
+  for (const cost of costs) batch.add({ time: Date.now(), key: undefined, outcome: 'NOT_FOUND', scopes: undefined, host: undefined, ip: null, cost, latencyUs: 1 });
+  return batch;
+}
+
+async function costs(storage: Storage): Promise<number[]> {
+  const rows = await storage.db.selectFrom('events').select('cost').orderBy('seq').execute();
+  return rows.map((row) => row.cost!);
+}
+
+describe.runIf(BACKEND === 'sqlite')('the SQLite writer thread', () => {
+  it('writes batches the main thread then reads, in order', async () => {
+    const { storage } = await store();
+    await Promise.all([storage.appendUsage(batchOf([1, 2])), storage.appendUsage(batchOf([3])), storage.appendUsage(batchOf([4, 5]))]);
+    expect(await costs(storage)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('serves two stores on one file; closing one leaves the other writing, and a closed one refuses', async () => {
+    const { storage: first, dir } = await store();
+    const { storage: second } = await store(dir);
+    await first.appendUsage(batchOf([1]));
+    await second.appendUsage(batchOf([2]));
+    await first.close();
+    await second.appendUsage(batchOf([3]));
+    expect(await costs(second)).toEqual([1, 2, 3]);
+    await expect(first.appendUsage(batchOf([4]))).rejects.toThrow('the store is closed');
+  });
+
+  it('answers a write it cannot make with the error, and writes again once it can', async () => {
+    const { storage } = await store();
+    await sql`alter table events rename to events_away`.execute(storage.db);
+    await expect(storage.appendUsage(batchOf([1]))).rejects.toThrow(/events/);
+    await sql`alter table events_away rename to events`.execute(storage.db);
+    await storage.appendUsage(batchOf([2]));
+    expect(await costs(storage)).toEqual([2]);
+  });
+
+  it("adds keys' counts and only ever moves lastUsedAt forward; a deleted key's usage is dropped", async () => {
+    const { storage, dir } = await store();
+    const { db } = storage;
+    const now = Date.now();
+    await createWorkspace(db, { name: 't', ownerEmail: 'owner@example.com', withAdminKey: true, now, masterKey: loadMasterKey(undefined, dir) });
+    const { id: keyId } = await db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow();
+    await storage.writeKeyUsage([{ keyId, count: 2, lastUsedAt: now }, { keyId: 'key_gone', count: 5, lastUsedAt: now }]);
+    await storage.writeKeyUsage([{ keyId, count: 3, lastUsedAt: now - 1_000 }]);
+    const row = await db.selectFrom('api_keys').select(['used_amount', 'last_used_at']).where('id', '=', keyId).executeTakeFirstOrThrow();
+    expect(row).toEqual({ used_amount: 5, last_used_at: now });
+  });
+
+  it('makes a main-thread write wait for the write lock the thread holds, then succeed', async () => {
+    const { storage, dir } = await store();
+    await storage.appendUsage(batchOf([0])); // the thread is up
+    const big = Array.from({ length: 20_000 }, (_, i) => i + 1);
+    const writing = storage.appendUsage(batchOf(big));
+    // Another connection that never waits tells when the thread holds the write lock.
+    const probe = new SQLite(join(dir, 'keyward.sqlite'), { timeout: 0 });
+    try {
+      while (lockIsFree(probe)) await new Promise((resolve) => setTimeout(resolve, 1));
+    } finally {
+      probe.close();
+    }
+    await sql`insert into settings (name, value) values ('during', 'x')`.execute(storage.db);
+    // The insert could commit only after the thread's batch did.
+    expect(await costs(storage)).toHaveLength(big.length + 1);
+    await writing;
+    const saved = await storage.db.selectFrom('settings').select('value').where('name', '=', 'during').executeTakeFirst();
+    expect(saved?.value).toBe('x');
+  });
+});
+
+function lockIsFree(probe: SQLite.Database): boolean {
+  try {
+    probe.exec('begin immediate');
+    probe.exec('rollback');
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') return false;
+    throw error;
+  }
+}
