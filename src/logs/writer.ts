@@ -18,11 +18,13 @@ export interface UsageLogWriterOptions {
   onFlushed?: () => void;
 }
 
-/** Entries per batch, so per transaction: short enough that a write never holds SQLite's write
- * lock (or, with PostgreSQL, the event loop while rows are built) for long. */
-const BATCH = 500;
-/** Once this many entries wait, they are flushed at once instead of waiting for the timer. */
-const EAGER_FLUSH = 2_000;
+/** Entries per batch, so per transaction. SQLite writes each page a transaction touched once per
+ * commit, and the per-key index spreads a batch over many pages, so bigger transactions cost
+ * less per entry; a batch still holds the write lock (which main-thread writes such as quota
+ * counters wait for) only some milliseconds. */
+const BATCH = 2_000;
+/** Once a batch is full it is flushed at once instead of waiting for the timer. */
+const EAGER_FLUSH = BATCH;
 
 export class UsageLogWriter {
   /** Full batches waiting, oldest first, then the one being filled. */

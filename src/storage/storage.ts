@@ -90,11 +90,16 @@ export function withStatementCache(file: SQLite.Database, maxStatements = 500): 
   };
 }
 
+const INSERT_SLICE = 500;
+
 /** The portable appendUsage, for dialects whose driver does not block the event loop. */
 export async function appendUsageWithKysely(db: Db, batch: UsageBatch): Promise<void> {
   const { events, rollups } = usageRows(batch.message);
   await db.transaction().execute(async (trx) => {
-    if (events.length > 0) await trx.insertInto('events').values([...events]).execute();
+    // In slices: building and compiling a statement runs on the event loop, and stays short.
+    for (let i = 0; i < events.length; i += INSERT_SLICE) {
+      await trx.insertInto('events').values(events.slice(i, i + INSERT_SLICE)).execute();
+    }
     if (rollups.length > 0) {
       await trx
         .insertInto('usage_rollups')
