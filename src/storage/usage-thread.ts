@@ -54,6 +54,8 @@ class WriterThread {
   }
 
   request(file: string, work: UsageThreadWork): Promise<void> {
+    // A message to a thread that has exited would never be answered.
+    if (this.dead) return Promise.reject(new Error('the SQLite writer thread has exited'));
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
