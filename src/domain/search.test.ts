@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedEdits, approximateSubstring, nameMatcher, normalizeQuery, searchPieces } from './search.js';
+import { WORD_BITS, allowedEdits, approximateSubstring, bitParallelMatcher, nameMatcher, normalizeQuery, searchPieces } from './search.js';
 
 const nameMatches = (query: string, name: string) => nameMatcher(query)(name);
 
@@ -71,29 +71,107 @@ describe('searchPieces', () => {
   });
 });
 
-describe('nameMatcher', () => {
-  // Its character-count filter only skips work: it must agree with the edit-distance check alone.
-  it('agrees with the plain approximate match on thousands of random names and queries', () => {
-    let seed = 7;
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+/** Deterministic random numbers (an LCG), so a failure repeats. */
+function randomSource(seed: number): () => number {
+  let state = seed;
+  return () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+}
+
+function randomWord(random: () => number, alphabet: string, min: number, max: number): string {
+  const length = min + Math.floor(random() * (max - min + 1));
+  return Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+}
+
+/** What nameMatcher must answer: the definition, with the plain table of approximateSubstring. */
+function expectedMatch(query: string, name: string): boolean {
+  const pattern = normalizeQuery(query);
+  const text = name.toLowerCase();
+  return pattern.length === 0 || text.includes(pattern) || approximateSubstring(pattern, text, allowedEdits(pattern.length));
+}
+
+describe('bitParallelMatcher', () => {
+  // It must be approximateSubstring exactly, only faster.
+  it('agrees with approximateSubstring on every short pattern and text over a small alphabet', () => {
+    const words = (alphabet: string, maxLength: number) => {
+      const out = [''];
+      for (let i = 0; out[i]!.length < maxLength; i++) for (const c of alphabet) out.push(out[i]! + c);
+      return out;
+    };
+    const texts = words('abc', 5);
+    let checked = 0;
+    for (const pattern of words('ab', 5).slice(1)) {
+      for (let maxEdits = 0; maxEdits <= 3; maxEdits++) {
+        const matches = bitParallelMatcher(pattern, maxEdits);
+        for (const text of texts) {
+          expect(matches(text), `${pattern} in ${text}, ${maxEdits} edits`).toBe(approximateSubstring(pattern, text, maxEdits));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(80_000);
+  });
+
+  it('agrees with approximateSubstring on random patterns up to WORD_BITS characters and mixed-case names', () => {
+    const random = randomSource(11);
     const alphabet = 'abcdeéfg _-';
-    const word = (min: number, max: number) =>
-      Array.from({ length: min + Math.floor(random() * (max - min + 1)) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    let matched = 0;
+    for (let p = 0; p < 400; p++) {
+      const pattern = randomWord(random, alphabet, 1, WORD_BITS);
+      const maxEdits = Math.floor(random() * 4);
+      const matches = bitParallelMatcher(pattern, maxEdits);
+      for (let n = 0; n < 40; n++) {
+        // Half the names carry the pattern with edits; some letters upper case (ASCII and not).
+        const lower = random() < 0.5 ? randomWord(random, alphabet, 0, 6) + mutate(pattern, random) + randomWord(random, alphabet, 0, 6) : randomWord(random, alphabet, 0, 40);
+        const name = [...lower].map((c) => (random() < 0.3 ? c.toUpperCase() : c)).join('');
+        const expected = approximateSubstring(pattern, name.toLowerCase(), maxEdits);
+        expect(matches(name), `${JSON.stringify(pattern)} in ${JSON.stringify(name)}, ${maxEdits} edits`).toBe(expected);
+        if (expected) matched++;
+      }
+    }
+    expect(matched).toBeGreaterThan(2_000);
+  });
+
+  it.each([
+    ['abcdefghijklmnopqrstuvwxyz012345', 'xxABCDEFGHIJKLMNOPQRSTUVWXYZ012345', 0, true], // all 32 bits
+    ['abcdefghijklmnopqrstuvwxyz012345', 'abcdefghijklmnopqrstuvwxyz01234', 1, true], // the last row missing
+    ['abcdefghijklmnopqrstuvwxyz012345', 'bacdefghijklmnopqrstuvwxyz012354', 1, false], // two swaps
+    ['abcdefghijklmnopqrstuvwxyz012345', 'bacdefghijklmnopqrstuvwxyz012354', 2, true],
+    ['ab', '', 1, false],
+    ['ab', '', 2, true], // the empty match: delete both
+    ['ab', 'x', 1, false],
+    ['ab', 'xb', 1, true],
+    ['abc', 'BAC', 1, true], // a swap, through the case folding
+    ['kelvin', 'KELVIN', 0, true], // U+212A KELVIN SIGN lowercases to ASCII "k"
+    ['i̇stanbul', 'İSTANBUL', 0, true], // U+0130 lowercases to two characters: "i" and a combining dot
+    ['résumé', 'RÉSUMÉ', 0, true],
+    ['résumé', 'RESUME', 1, false],
+  ])('%j in %j with %i edits → %s', (pattern, name, maxEdits, expected) => {
+    expect(approximateSubstring(pattern, name.toLowerCase(), maxEdits)).toBe(expected);
+    expect(bitParallelMatcher(pattern, maxEdits)(name)).toBe(expected);
+  });
+});
+
+describe('nameMatcher', () => {
+  // Its shortcuts (the bit-parallel matcher, the character-count filter for long queries) only
+  // skip work: it must agree with the plain approximate match.
+  it('agrees with the plain approximate match on thousands of random names and queries', () => {
+    const random = randomSource(7);
+    const alphabet = 'abcdeéfgABÉ _-';
     let agreedMatches = 0;
-    for (let q = 0; q < 200; q++) {
-      const query = word(1, 12);
+    for (let q = 0; q < 300; q++) {
+      // Lengths on both sides of WORD_BITS, where nameMatcher changes method.
+      const query = randomWord(random, alphabet, 1, q % 3 === 0 ? WORD_BITS + 12 : 12);
       const matches = nameMatcher(query);
       const pattern = normalizeQuery(query);
       for (let n = 0; n < 50; n++) {
         // Half the names carry the query with an edit or two, so both answers occur often.
-        const name = random() < 0.5 ? word(0, 6) + mutate(pattern, random) + word(0, 6) : word(0, 24);
-        const text = name.toLowerCase();
-        const expected = pattern.length === 0 || text.includes(pattern) || approximateSubstring(pattern, text, allowedEdits(pattern.length));
+        const name = random() < 0.5 ? randomWord(random, alphabet, 0, 6) + mutate(pattern, random) + randomWord(random, alphabet, 0, 6) : randomWord(random, alphabet, 0, 24);
+        const expected = expectedMatch(query, name);
         expect(matches(name), `${JSON.stringify(query)} in ${JSON.stringify(name)}`).toBe(expected);
         if (expected) agreedMatches++;
       }
     }
-    expect(agreedMatches).toBeGreaterThan(1_000);
+    expect(agreedMatches).toBeGreaterThan(1_500);
   });
 });
 

@@ -45,17 +45,93 @@ export function approximateSubstring(pattern: string, text: string, maxEdits: nu
   return false;
 }
 
+/** Longest pattern the bit-parallel matcher takes: one bit per pattern character in a 32-bit integer. */
+export const WORD_BITS = 32;
+
+/**
+ * `(name) => approximateSubstring(pattern, name.toLowerCase(), maxEdits)` for a lowercased pattern
+ * of 1 to WORD_BITS characters, several times faster: a column of the same table per character
+ * in a few word operations instead of one cell per pattern character. Myers' bit-vector algorithm
+ * (1999) in Hyyrö's formulation, with his extension for the transposition of two neighbours
+ * (Hyyrö 2002). Bit i stands for pattern row i + 1; the vertical (vp/vn) and horizontal (hp/hn)
+ * vectors hold the +1/-1 differences between neighbouring cells, and `distance` follows the last
+ * row: the best match ending at the current character. The name is lowercased on the way, ASCII
+ * through the masks (no copy), anything else by starting over on `toLowerCase()`, which can change
+ * more than one character's case.
+ */
+export function bitParallelMatcher(pattern: string, maxEdits: number): (name: string) => boolean {
+  const m = pattern.length;
+  if (m <= maxEdits) return () => true; // even the empty substring is close enough
+  // Where each character occurs in the pattern, as a bit mask; an upper-case ASCII letter has
+  // its lower-case letter's mask.
+  const asciiMasks = new Int32Array(128);
+  const otherMasks = new Map<number, number>();
+  for (let i = 0; i < m; i++) {
+    const code = pattern.charCodeAt(i);
+    if (code < 128) asciiMasks[code]! |= 1 << i;
+    else otherMasks.set(code, (otherMasks.get(code) ?? 0) | (1 << i));
+  }
+  for (let upper = 65; upper <= 90; upper++) asciiMasks[upper] = asciiMasks[upper + 32]!;
+  const lastRow = 1 << (m - 1);
+  const matches = (text: string, lowered: boolean): boolean => {
+    // Column 0 counts down the pattern (+1 per row); row 0 is 0 everywhere, as a match may start
+    // anywhere, so no horizontal difference enters at the bottom bit. Bits above row m carry
+    // garbage that only ever moves upwards (shifts, carries) and is never read.
+    let vp = -1;
+    let vn = 0;
+    let distance = m;
+    let previousDiagonal = 0;
+    let previousMask = 0;
+    for (let j = 0; j < text.length; j++) {
+      const code = text.charCodeAt(j);
+      let mask: number;
+      if (code < 128) mask = asciiMasks[code]!;
+      else if (!lowered) return matches(text.toLowerCase(), true);
+      else mask = otherMasks.get(code) ?? 0;
+      // Rows where swapping this and the previous character continues an equal diagonal.
+      const swap = ((~previousDiagonal & mask) << 1) & previousMask;
+      // Rows whose cell equals its upper-left neighbour (a match, a swap, or a carried difference).
+      const diagonal = (((mask & vp) + vp) ^ vp) | mask | vn | swap;
+      const hp = vn | ~(diagonal | vp);
+      const hn = vp & diagonal;
+      if ((hp & lastRow) !== 0) distance++;
+      else if ((hn & lastRow) !== 0) distance--;
+      if (distance <= maxEdits) return true;
+      const hpShifted = hp << 1;
+      const hnShifted = hn << 1;
+      vp = hnShifted | ~(diagonal | hpShifted);
+      vn = hpShifted & diagonal;
+      previousDiagonal = diagonal;
+      previousMask = mask;
+    }
+    return false;
+  };
+  return (name) => matches(name, false);
+}
+
 /**
  * The search predicate used by key lists, for one query (the raw text typed by the user) and many
- * names, with the query's work done once. Before the
- * edit-distance check a name must contain all but `edits` of the query's characters (counted
- * with repeats): an insertion or a swap loses none of them, a deletion or substitution one, so a
- * name missing more cannot match. Most names of a large project fail this cheap count.
+ * names, with the query's work done once.
  */
 export function nameMatcher(query: string): (name: string) => boolean {
   const pattern = normalizeQuery(query);
   if (pattern.length === 0) return () => true;
   const edits = allowedEdits(pattern.length);
+  if (edits === 0) return (name) => name.toLowerCase().includes(pattern);
+  if (pattern.length <= WORD_BITS) return bitParallelMatcher(pattern, edits);
+  const approximate = countingMatcher(pattern, edits);
+  return (name) => {
+    const text = name.toLowerCase();
+    return text.includes(pattern) || approximate(text);
+  };
+}
+
+/**
+ * approximateSubstring for patterns too long for one word, behind a cheap filter: a name must
+ * contain all but `edits` of the query's characters (counted with repeats): an insertion or a
+ * swap loses none of them, a deletion or substitution one, so a name missing more cannot match.
+ */
+function countingMatcher(pattern: string, edits: number): (text: string) => boolean {
   // Each distinct pattern character gets a slot holding how often the pattern has it.
   const slotOf = new Map<number, number>();
   const wanted: number[] = [];
@@ -70,10 +146,7 @@ export function nameMatcher(query: string): (name: string) => boolean {
   const ascii = new Int16Array(128).fill(-1);
   for (const [code, slot] of slotOf) if (code < 128) ascii[code] = slot;
   const left = new Int32Array(wanted.length);
-  return (name: string) => {
-    const text = name.toLowerCase();
-    if (text.includes(pattern)) return true;
-    if (edits === 0) return false;
+  return (text: string) => {
     left.set(wanted);
     let found = 0;
     for (let j = 0; j < text.length && found < pattern.length; j++) {
