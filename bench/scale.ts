@@ -19,8 +19,8 @@ import type { CacheMemory } from './cache-memory.js';
  * store's), so only the store's size differs. Each distinct key used also costs one lastUsedAt
  * UPDATE per write-behind flush, which would otherwise grow with the sample, not the store. */
 const ROTATING_KEYS = 1_000;
-/** One-character typos of name fragments (bench/seed-rows.ts): the first is narrowed in SQL by its
- * pieces ("che", "uot"); the second's pieces are too short, so every name is read and matched. */
+/** Typos of name fragments (bench/seed-rows.ts): the first is narrowed in SQL by its pieces ("che",
+ * "uot"); the second's pieces are too short, so every name is matched (on SQLite inside the query). */
 const SEARCHES = ['checkuot', 'integraton'];
 
 export interface StoreSize {

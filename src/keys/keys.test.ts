@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addMember, createKey, startApp, verify, type TestApp } from '../../test/helpers.js';
 import { storageOptions } from '../app.js';
 import { openStorage } from '../storage/storage.js';
+import { nameMatcher } from '../domain/search.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -175,6 +176,45 @@ describe('list', () => {
     const paged = await t.call('GET', keysUrl(), { query: { search: 'o', pageSize: 1, page: 2 } });
     expect(paged.body.total).toBe(3); // "Production backend", "staging worker", "Owner admin key"
     expect(paged.body.apiKeys).toHaveLength(1);
+  });
+
+  it('pages search results newest first, with filters, and counts every match past the last page too', async () => {
+    for (const name of ['billing worker', 'Billing backend', 'bilING job', 'shipping']) {
+      t.clock.advance(1000);
+      await createKey(t, { name });
+    }
+    t.clock.advance(1000);
+    await createKey(t, { name: 'billing off', enabled: false });
+    const search = async (query: Record<string, string | number>) => {
+      const { body } = await t.call('GET', keysUrl(), { query: { search: 'biling', pageSize: 2, ...query } });
+      return { total: body.total, names: body.apiKeys.map((k: { name: string }) => k.name) };
+    };
+    expect(await search({ page: 1 })).toEqual({ total: 4, names: ['billing off', 'bilING job'] });
+    expect(await search({ page: 2 })).toEqual({ total: 4, names: ['Billing backend', 'billing worker'] });
+    expect(await search({ page: 3 })).toEqual({ total: 4, names: [] });
+    expect(await search({ page: 1, status: 'active' })).toEqual({ total: 3, names: ['bilING job', 'Billing backend'] });
+  });
+
+  // Whatever narrows the search in SQL (pieces, LIKE, the matcher inside SQLite) must find what
+  // nameMatcher finds among all names. Non-ASCII capitals are left out: SQLite's LIKE folds ASCII only.
+  it('finds exactly what nameMatcher finds, newest first, whatever the case and LIKE wildcards in names', async () => {
+    await t.call('PATCH', `/v1/projects/${t.projectId}`, { body: { maxKeysPerAccount: 50 } });
+    const names = [
+      ...['Billing 100%', 'billing_worker', 'BILLING\\prod', 'bilIng job', 'biling', 'bil ling', 'ilbling'],
+      ...['Acme integration 7', 'INTEGRATOIN', 'intgration x', 'in_te%gration', 'IN_TE%GRATION 2', 'integraton', 'Integr ation'],
+      ...['checkout eu', 'CHECKOUT us', 'CHEKCOUT', 'check out', 'chekout prod', 'Tomás checkuot', 'école 1', 'résumé'],
+    ];
+    for (const name of names) {
+      t.clock.advance(1000);
+      await createKey(t, { name });
+    }
+    const newestFirst = [...names].reverse().concat('Owner admin key');
+    for (const search of ['biling', 'BILLING', 'integraton', 'Integration', 'chekout', 'checkuot', 'in_te%gration', '100%', '_w', 'g\\p', 'in_te%', 'É', 'sumé', 'zzz']) {
+      const matches = nameMatcher(search);
+      const expected = newestFirst.filter((name) => matches(name));
+      const { body } = await t.call('GET', keysUrl(), { query: { search } });
+      expect({ search, total: body.total, names: body.apiKeys.map((k: { name: string }) => k.name) }).toEqual({ search, total: expected.length, names: expected });
+    }
   });
 
   it('filters by environment, status and account', async () => {

@@ -11,7 +11,6 @@ import { assignableScopes, uniqueScopes } from '../domain/permissions.js';
 import { autoKeyName, checkedName, firstFreeName } from '../domain/names.js';
 import { normalizeHostBinding } from '../domain/host.js';
 import { generateToken, generateUsername, hashToken, tokenStart, type Environment } from '../domain/token.js';
-import { nameMatcher, searchPieces } from '../domain/search.js';
 import { newId } from '../domain/ids.js';
 import { refillPeriodStart } from '../domain/quota.js';
 import { seal, open } from '../secrets/sealed-box.js';
@@ -196,11 +195,8 @@ export class KeyService {
       const [total, rows] = await Promise.all([store.countFiltered(db, filter), store.pageFiltered(db, filter, offset, pageSize)]);
       return { apiKeys: await this.withLiveUsage(rows.map((row) => toApiKey(row, now)), now), page, pageSize, total };
     }
-    const candidates = await store.namesFiltered(db, filter, searchPieces(search));
-    const matchesName = nameMatcher(search);
-    const matches = candidates.filter((candidate) => matchesName(candidate.name));
-    const rows = await store.keysByIds(db, matches.slice(offset, offset + pageSize).map((match) => match.id));
-    return { apiKeys: await this.withLiveUsage(rows.map((row) => toApiKey(row, now)), now), page, pageSize, total: matches.length };
+    const { rows, total } = await store.searchPage(db, this.deps.dialect, filter, search, offset, pageSize);
+    return { apiKeys: await this.withLiveUsage(rows.map((row) => toApiKey(row, now)), now), page, pageSize, total };
   }
 
   async get(actor: Actor, keyId: string): Promise<ApiKeyResource> {

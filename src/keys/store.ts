@@ -1,9 +1,11 @@
 // Key persistence: repository functions over Kysely, each taking the database or a transaction.
-import { sql, type SelectQueryBuilder } from 'kysely';
+import { sql, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { ApiKeyRow, ApiKeyUpdate, Database, DbOrTrx, KeySecretsTable, NewApiKey } from '../storage/database.js';
 import type { Dialect } from '../storage/storage.js';
 import type { Environment } from '../domain/token.js';
 import type { KeyStatus } from '../domain/status.js';
+import { nameMatcher, searchPieces } from '../domain/search.js';
+import { NAME_MATCHES } from '../storage/sqlite-functions.js';
 
 export async function findKey(db: DbOrTrx, workspaceId: string, keyId: string): Promise<ApiKeyRow | undefined> {
   return db.selectFrom('api_keys').selectAll().where('id', '=', keyId).where('workspace_id', '=', workspaceId).executeTakeFirst();
@@ -116,31 +118,66 @@ export async function countFiltered(db: DbOrTrx, filter: KeyFilter): Promise<num
   return Number(row.count);
 }
 
+function newestFirst<O>(query: SelectQueryBuilder<Database, 'api_keys', O>) {
+  return query.orderBy('created_at', 'desc').orderBy('id', 'desc');
+}
+
 /** One page, newest first. */
 export async function pageFiltered(db: DbOrTrx, filter: KeyFilter, offset: number, limit: number): Promise<ApiKeyRow[]> {
-  return filtered(db.selectFrom('api_keys').selectAll(), filter)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .offset(offset)
-    .execute();
+  return newestFirst(filtered(db.selectFrom('api_keys').selectAll(), filter)).limit(limit).offset(offset).execute();
 }
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
- * Ids and names of the keys that may match a fuzzy search, newest first: when `pieces` is given,
- * only names containing one of them (see searchPieces; served by the pg_trgm index on PostgreSQL).
+ * The filter's keys that may match the fuzzy search `search`: those whose name contains one of its
+ * pieces (see searchPieces), a cheap first cut before the matcher; all of them when it has none.
+ * On PostgreSQL the pg_trgm index on lower(name) serves it. SQLite's LIKE ignores ASCII case by
+ * itself, which is all its lower() does, so there the copy of each name is skipped.
  */
-export async function namesFiltered(db: DbOrTrx, filter: KeyFilter, pieces: string[] | null): Promise<{ id: string; name: string }[]> {
-  let query = filtered(db.selectFrom('api_keys').select(['id', 'name']), filter);
-  if (pieces !== null) {
-    query = query.where((eb) => eb.or(pieces.map((piece) => sql<boolean>`lower(name) like ${`%${escapeLike(piece)}%`} escape '\\'`)));
-  }
-  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+function candidates<O>(query: SelectQueryBuilder<Database, 'api_keys', O>, dialect: Dialect, filter: KeyFilter, search: string) {
+  const q = filtered(query, filter);
+  const pieces = searchPieces(search);
+  if (pieces === null) return q;
+  const name = dialect === 'postgres' ? sql`lower(name)` : sql`name`;
+  return q.where((eb) => eb.or(pieces.map((piece) => sql<boolean>`${name} like ${`%${escapeLike(piece)}%`} escape '\\'`)));
 }
 
-export async function keysByIds(db: DbOrTrx, ids: readonly string[]): Promise<ApiKeyRow[]> {
+export interface SearchPage {
+  /** The page, newest first. */
+  rows: ApiKeyRow[];
+  /** How many keys match in all. */
+  total: number;
+}
+
+/** One page of the filter's keys whose name matches the fuzzy search `search` (nameMatcher), newest first, and how many match. */
+export async function searchPage(db: DbOrTrx, dialect: Dialect, filter: KeyFilter, search: string, offset: number, limit: number): Promise<SearchPage> {
+  return dialect === 'sqlite' ? searchInQuery(db, filter, search, offset, limit) : searchInJavaScript(db, filter, search, offset, limit);
+}
+
+/**
+ * SQLite runs the matcher inside the queries (NAME_MATCHES), so no name becomes a JavaScript
+ * object: the page query stops at the page's last match, and only the count reads every candidate.
+ */
+async function searchInQuery(db: DbOrTrx, filter: KeyFilter, search: string, offset: number, limit: number): Promise<SearchPage> {
+  const matching = <O>(query: SelectQueryBuilder<Database, 'api_keys', O>) =>
+    candidates(query, 'sqlite', filter, search).where((eb) => eb.fn<SqlBool>(NAME_MATCHES, [eb.val(search), eb.ref('name')]));
+  const [count, rows] = await Promise.all([
+    matching(db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('count'))).executeTakeFirstOrThrow(),
+    newestFirst(matching(db.selectFrom('api_keys').selectAll())).limit(limit).offset(offset).execute(),
+  ]);
+  return { rows, total: Number(count.count) };
+}
+
+/** PostgreSQL cannot call the matcher: every candidate's name is read and matched here. */
+async function searchInJavaScript(db: DbOrTrx, filter: KeyFilter, search: string, offset: number, limit: number): Promise<SearchPage> {
+  const names = await newestFirst(candidates(db.selectFrom('api_keys').select(['id', 'name']), 'postgres', filter, search)).execute();
+  const matchesName = nameMatcher(search);
+  const ids = names.filter((candidate) => matchesName(candidate.name)).map((match) => match.id);
+  return { rows: await keysByIds(db, ids.slice(offset, offset + limit)), total: ids.length };
+}
+
+async function keysByIds(db: DbOrTrx, ids: readonly string[]): Promise<ApiKeyRow[]> {
   if (ids.length === 0) return [];
   const rows = await db.selectFrom('api_keys').selectAll().where('id', 'in', ids).execute();
   const order = new Map(ids.map((id, index) => [id, index]));

@@ -10,6 +10,7 @@ import type { Database, Db } from './database.js';
 import { usageRows, type KeyUsageRow, type UsageBatch } from './usage-batch.js';
 import { UsageThread } from './usage-thread.js';
 import { migrations } from './migrations/index.js';
+import { registerSqliteFunctions } from './sqlite-functions.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -50,6 +51,7 @@ export function openSqlite(dataDir: string): Storage {
   file.pragma('synchronous = NORMAL');
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
+  registerSqliteFunctions(file);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
   const usageThread = new UsageThread(path);
   return {
