@@ -6,10 +6,9 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
-import { CONNECTIONS, mean, measurement, type Measurement } from './load.js';
+import { CONNECTIONS, mean, runAutocannon, type Measurement, type Span } from './load.js';
 import { createKey, defaultProjectId } from './api.js';
-import { startKeyward, startUpstreamServer } from './servers.js';
+import { defaultKeyward, startUpstreamServer } from './servers.js';
 
 const NGINX = '/usr/sbin/nginx';
 const EXAMPLE = join(import.meta.dirname, '..', 'deploy', 'nginx', 'keyward.conf');
@@ -37,9 +36,8 @@ function freePort(): Promise<number> {
 
 const portOf = (url: string) => Number(new URL(url).port);
 
-async function get(url: string, headers: Record<string, string>, durationSeconds: number): Promise<Measurement> {
-  const result = await autocannon({ url, method: 'GET', connections: CONNECTIONS, duration: durationSeconds, headers });
-  return measurement(result);
+function get(url: string, headers: Record<string, string>, span: Span): Promise<Measurement> {
+  return runAutocannon({ url, method: 'GET', connections: CONNECTIONS, headers }, span);
 }
 
 async function waitFor(url: string, nginx: ChildProcess, log: () => string): Promise<void> {
@@ -56,9 +54,9 @@ async function waitFor(url: string, nginx: ChildProcess, log: () => string): Pro
   }
 }
 
-export async function gatewayOverhead(durationSeconds: number, rounds: number, nginxWorkers = 1): Promise<GatewayComparison> {
+export async function gatewayOverhead(span: Span, rounds: number, warmUpSeconds: number, nginxWorkers = 1): Promise<GatewayComparison> {
   if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: apt-get install -y nginx`);
-  const keyward = await startKeyward();
+  const keyward = await defaultKeyward();
   const upstream = await startUpstreamServer();
   const dir = mkdtempSync(join(tmpdir(), 'keyward-bench-nginx-'));
   chmodSync(dir, 0o755);
@@ -110,9 +108,9 @@ export async function gatewayOverhead(durationSeconds: number, rounds: number, n
     if (probe.status !== 200) throw new Error(`forward-auth through nginx answered ${probe.status}: ${log}`);
 
     const results: Measurement[][] = targets.map(() => []);
-    for (const target of targets) await get(target.url, target.headers, Math.min(2, durationSeconds)); // warm-up
+    if (warmUpSeconds > 0) for (const target of targets) await get(target.url, target.headers, { seconds: warmUpSeconds });
     for (let round = 0; round < rounds; round++) {
-      for (const [i, target] of targets.entries()) results[i]!.push(await get(target.url, target.headers, durationSeconds));
+      for (const [i, target] of targets.entries()) results[i]!.push(await get(target.url, target.headers, span));
     }
     const [withAuth, withoutAuth] = results.map(mean) as [Measurement, Measurement];
     return {

@@ -1,4 +1,4 @@
-// One autocannon measurement and helpers to average rounds.
+// The bench's loads (autocannon, keep-alive) and helpers to average rounds.
 import autocannon from 'autocannon';
 
 export interface Measurement {
@@ -12,10 +12,41 @@ export interface Measurement {
 
 export const CONNECTIONS = 50;
 
-/** The figures of one autocannon run that the bench reports. */
-export function measurement(result: autocannon.Result): Measurement {
+/** How long a load lasts: `seconds` when measuring. The quick smoke run sends a number of
+ * `requests` instead: every scenario gets answers however busy the machine is, and takes no
+ * longer than that. */
+export type Span = { seconds: number } | { requests: number };
+
+export const describeSpan = (span: Span): string => ('seconds' in span ? `${span.seconds} s` : `${span.requests} requests`);
+
+/** Loads run one at a time, also while sections run at once (the quick run): each has this
+ * process's event loop, which drives autocannon's connections, to itself. */
+let lastMeasured: Promise<unknown> = Promise.resolve();
+function measureAlone<T>(run: () => Promise<T>): Promise<T> {
+  const next = lastMeasured.then(run);
+  lastMeasured = next.catch(() => undefined);
+  return next;
+}
+
+/** One autocannon run of `options` for `span`, and the figures the bench reports. */
+export function runAutocannon(options: autocannon.Options, span: Span): Promise<Measurement> {
+  return measureAlone(() => autocannonRun(options, span));
+}
+
+async function autocannonRun(options: autocannon.Options, span: Span): Promise<Measurement> {
+  let result: autocannon.Result;
+  let requestsPerSecond: number;
+  if ('seconds' in span) {
+    result = await autocannon({ ...options, duration: span.seconds });
+    requestsPerSecond = result.requests.average; // of the per-second samples
+  } else {
+    // autocannon ends a run on its next sample tick (once a second by default) after the last
+    // answer: a short tick ends it right away.
+    result = await autocannon({ ...options, amount: span.requests, sampleInt: 20 });
+    requestsPerSecond = result.requests.total / result.duration;
+  }
   return {
-    requestsPerSecond: result.requests.average,
+    requestsPerSecond,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
@@ -24,16 +55,13 @@ export function measurement(result: autocannon.Result): Measurement {
   };
 }
 
-export async function load(url: string, body: unknown, durationSeconds: number, connections = CONNECTIONS): Promise<Measurement> {
-  const result = await autocannon({
-    url: `${url}/v1/keys/verify`,
-    method: 'POST',
-    connections,
-    duration: durationSeconds,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return measurement(result);
+/** POST /v1/keys/verify with `body` over `connections`. */
+function verifyRequests(url: string, body: unknown, connections: number): autocannon.Options {
+  return { url: `${url}/v1/keys/verify`, method: 'POST', connections, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+export function load(url: string, body: unknown, span: Span, connections = CONNECTIONS): Promise<Measurement> {
+  return runAutocannon(verifyRequests(url, body, connections), span);
 }
 
 export function mean(values: Measurement[]): Measurement {
@@ -49,20 +77,24 @@ export function mean(values: Measurement[]): Measurement {
   };
 }
 
-/** Measures each target `rounds` times in turn (A B A B …) with the same body per target. */
-export async function alternate(targets: { url: string; body: unknown }[], durationSeconds: number, rounds: number): Promise<Measurement[]> {
+/** Measures each target `rounds` times in turn (A B A B …) with the same body per target, after
+ * loading each for `warmUpSeconds` (JIT, caches; 0: no warm-up). */
+export async function alternate(targets: { url: string; body: unknown }[], span: Span, rounds: number, warmUpSeconds: number): Promise<Measurement[]> {
   const results: Measurement[][] = targets.map(() => []);
-  for (const target of targets) await load(target.url, target.body, Math.min(2, durationSeconds)); // warm-up: JIT, caches
+  if (warmUpSeconds > 0) for (const target of targets) await load(target.url, target.body, { seconds: warmUpSeconds });
   for (let round = 0; round < rounds; round++) {
-    for (const [i, target] of targets.entries()) results[i]!.push(await load(target.url, target.body, durationSeconds));
+    for (const [i, target] of targets.entries()) results[i]!.push(await load(target.url, target.body, span));
   }
   return results.map(mean);
 }
 
-/** Loads several servers at once, the connections split between them (one cluster behind a balancer). */
-export async function loadSpread(urls: string[], body: unknown, durationSeconds: number): Promise<Measurement> {
+/** Loads several servers at once, the connections (and requests) split between them (one cluster
+ * behind a balancer). */
+export async function loadSpread(urls: string[], body: unknown, span: Span): Promise<Measurement> {
   const share = Math.floor(CONNECTIONS / urls.length);
-  const parts = await Promise.all(urls.map((url, i) => load(url, body, durationSeconds, i === 0 ? CONNECTIONS - share * (urls.length - 1) : share)));
+  const connections = (i: number) => (i === 0 ? CONNECTIONS - share * (urls.length - 1) : share);
+  const partOf = (i: number): Span => ('seconds' in span ? span : { requests: Math.round((span.requests * connections(i)) / CONNECTIONS) });
+  const parts = await measureAlone(() => Promise.all(urls.map((url, i) => autocannonRun(verifyRequests(url, body, connections(i)), partOf(i)))));
   const total = parts.reduce((sum, m) => sum + m.requests, 0);
   // Latency: the request-weighted mean of the parts' percentiles (autocannon gives no merged histogram).
   const weighted = (pick: (m: Measurement) => number) => parts.reduce((sum, m) => sum + pick(m) * m.requests, 0) / Math.max(1, total);

@@ -4,7 +4,7 @@
 // Sections may be named to run only those: `npm run bench -- scale-out`.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONNECTIONS } from './load.js';
+import { CONNECTIONS, describeSpan, type Span } from './load.js';
 import { verifyVsRaw, type Comparison } from './verify-http.js';
 import { loggingOnOff } from './logging.js';
 import { pushThroughput } from './push.js';
@@ -13,6 +13,7 @@ import { gatewayOverhead } from './gateway.js';
 import { printScale, scale } from './scale.js';
 import { inProcess } from './in-process.js';
 import { writePath } from './write-path.js';
+import { shareDefaultKeyward } from './servers.js';
 
 const SECTIONS = ['verify', 'logging', 'in-process', 'write', 'push', 'scale-out', 'gateway', 'scale'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -25,9 +26,11 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const runs = (section: Section) => named.length === 0 || named.includes(section);
-// Quick: every section runs once, briefly (a smoke test that the bench still works, not a measurement).
-const DURATION_S = quick ? 0.5 : 10;
+// Quick: every section runs once, briefly (a smoke test that the bench still works, not a
+// measurement): a few requests per load, no warm-up.
+const SPAN: Span = quick ? { requests: 100 } : { seconds: 10 };
 const ROUNDS = quick ? 1 : 2;
+const WARM_UP_S = quick ? 0 : 2; // before the measured rounds, per target: JIT, caches
 
 function row(c: Comparison): string {
   const cell = (m: Comparison['keyward']) => `${String(m.requestsPerSecond).padStart(8)}  ${`${m.p50Ms}/${m.p99Ms}`.padEnd(9)}`;
@@ -35,77 +38,137 @@ function row(c: Comparison): string {
   return `${c.scenario.padEnd(42)} ${cell(c.keyward)} ${cell(c.baseline)} ${c.ratio.toFixed(3).padStart(6)}${warn}`;
 }
 
-const results: Record<string, unknown> = {};
-const benchStarted = performance.now();
-
-if (runs('verify') || runs('logging')) {
-  const comparisons: Comparison[] = [];
-  if (runs('verify')) comparisons.push(...(results.verify = await verifyVsRaw(DURATION_S, ROUNDS)));
-  if (runs('logging')) comparisons.push((results.logging = await loggingOnOff(DURATION_S, ROUNDS)));
-  console.log(`\nautocannon, ${CONNECTIONS} connections, keep-alive, ${DURATION_S} s × ${ROUNDS} rounds each, A B A B`);
-  console.log(`${'scenario'.padEnd(42)} ${'A req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'B req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'A/B'.padStart(6)}`);
-  console.log('  (A = Keyward; B = raw node:http for verify rows, Keyward with usage logs off for the logging row)');
+/** The verify and logging rows share one table: its header goes before the first of them. */
+let comparisonHeaderPrinted = false;
+function printComparisons(comparisons: Comparison[]): void {
+  if (!comparisonHeaderPrinted) {
+    console.log(`\nautocannon, ${CONNECTIONS} connections, keep-alive, ${describeSpan(SPAN)} × ${ROUNDS} rounds each, A B A B`);
+    console.log(`${'scenario'.padEnd(42)} ${'A req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'B req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'A/B'.padStart(6)}`);
+    console.log('  (A = Keyward; B = raw node:http for verify rows, Keyward with usage logs off for the logging row)');
+    comparisonHeaderPrinted = true;
+  }
   for (const comparison of comparisons) console.log(row(comparison));
 }
 
-if (runs('in-process')) {
-  const rows = (results.inProcess = await inProcess(quick ? 0.2 : 3));
-  console.log(`\nin process: the function the HTTP route calls, looped (the event loop runs between batches of 1,000, so write-behind flushes count)`);
-  console.log(`${''.padEnd(52)} ${'per s'.padStart(9)} ${'per CPU-s'.padStart(10)}  (CPU of every thread of the process: the SQLite log writer thread included)`);
-  for (const { scenario, perSecond, perCpuSecond } of rows) {
-    console.log(`${scenario.padEnd(52)} ${String(perSecond).padStart(9)} ${(perCpuSecond === undefined ? '' : String(perCpuSecond)).padStart(10)}`);
+const results: Record<string, unknown> = {};
+
+/** Each section measures, keeps its result for latest.json, and returns how to print it. */
+const measure: Record<Section, () => Promise<() => void>> = {
+  verify: async () => {
+    const comparisons = (results.verify = await verifyVsRaw(SPAN, ROUNDS, WARM_UP_S));
+    return () => printComparisons(comparisons);
+  },
+
+  logging: async () => {
+    const comparison = (results.logging = await loggingOnOff(SPAN, ROUNDS, WARM_UP_S));
+    return () => printComparisons([comparison]);
+  },
+
+  'in-process': async () => {
+    const rows = (results.inProcess = await inProcess(quick ? 0.1 : 3));
+    return () => {
+      console.log(`\nin process: the function the HTTP route calls, looped (the event loop runs between batches of 1,000, so write-behind flushes count)`);
+      console.log(`${''.padEnd(52)} ${'per s'.padStart(9)} ${'per CPU-s'.padStart(10)}  (CPU of every thread of the process: the SQLite writer thread included)`);
+      for (const { scenario, perSecond, perCpuSecond } of rows) {
+        console.log(`${scenario.padEnd(52)} ${String(perSecond).padStart(9)} ${(perCpuSecond === undefined ? '' : String(perCpuSecond)).padStart(10)}`);
+      }
+    };
+  },
+
+  write: async () => {
+    const w = (results.write = await writePath(quick ? { requests: CONNECTIONS } : { seconds: 5 })); // quick: one key per connection
+    return () =>
+      console.log(
+        `\nwrite path: POST /v1/projects/{id}/keys, ${CONNECTIONS} connections: ${Math.round(w.requestsPerSecond)} key creations/s, p50/p99 ${w.p50Ms}/${w.p99Ms} ms` +
+          ` (${w.created} keys created${w.non2xx + w.errors > 0 ? `; ! ${w.non2xx} non-2xx, ${w.errors} errors` : ''})`,
+      );
+  },
+
+  push: async () => {
+    const push = (results.push = await pushThroughput(quick ? SPAN : { seconds: 10 }));
+    return () => {
+      console.log(
+        `\npush, real-time: ${push.realtime.verifications} verifications in ${push.realtime.loadSeconds} s under load; ` +
+          `${push.realtime.eventsPerSecondDuringLoad} events/s delivered during the load, backlog drained ${push.realtime.drainSeconds.toFixed(1)} s after it`,
+      );
+      console.log(`push, historical: ${push.history.events} events in ${push.history.seconds.toFixed(1)} s = ${push.history.eventsPerSecond} events/s`);
+    };
+  },
+
+  'scale-out': async () => {
+    const span: Span = quick ? SPAN : { seconds: 5 };
+    const result = (results.scaleOut = await scaleOut(span, ROUNDS, WARM_UP_S, quick ? 3 : 40));
+    return () => {
+      const base = result.deployments[0]!;
+      console.log(`\nscale-out: the same ${CONNECTIONS} connections (split evenly over the nodes), ${describeSpan(span)} × ${ROUNDS} rounds, A B C D`);
+      console.log(`${'deployment'.padEnd(30)} ${'valid req/s'.padStart(11)}  ${'p50/p99'.padEnd(11)} ${'ratio'.padStart(5)}   ${'quota req/s'.padStart(11)}  ${'p50/p99'.padEnd(11)} ${'ratio'.padStart(5)}`);
+      for (const d of result.deployments) {
+        const cell = (m: typeof d.valid, b: typeof d.valid) =>
+          `${String(m.requestsPerSecond).padStart(11)}  ${`${m.p50Ms}/${m.p99Ms}`.padEnd(11)} ${(m.requestsPerSecond / b.requestsPerSecond).toFixed(2).padStart(5)}`;
+        const warn = d.valid.non2xx + d.valid.errors + d.quota.non2xx + d.quota.errors > 0 ? '  ! non-2xx or errors' : '';
+        console.log(`${d.name.padEnd(30)} ${cell(d.valid, base.valid)}   ${cell(d.quota, base.quota)}${warn}`);
+      }
+      const inv = result.invalidationMs;
+      console.log(`cache invalidation across nodes (disable/enable on A, until B and C agree; ${inv.samples} samples): p50 ${inv.p50} ms, p99 ${inv.p99} ms, max ${inv.max} ms`);
+    };
+  },
+
+  gateway: async () => {
+    const g = (results.gateway = await gatewayOverhead(SPAN, ROUNDS, WARM_UP_S));
+    return () => {
+      const cell = (m: typeof g.withAuth) => `${String(m.requestsPerSecond).padStart(8)}  ${`${m.p50Ms}/${m.p99Ms}`.padEnd(9)}`;
+      const bad = g.withAuth.non2xx + g.withAuth.errors + g.withoutAuth.non2xx + g.withoutAuth.errors;
+      console.log(`\ngateway: nginx (${g.nginxWorkers} worker) → upstream, GET with a valid key, ${CONNECTIONS} connections, ${describeSpan(SPAN)} × ${ROUNDS} rounds, A B A B`);
+      console.log(`${'scenario'.padEnd(42)} ${'A req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'B req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'A/B'.padStart(6)}`);
+      console.log('  (A = nginx with auth_request to Keyward, deploy/nginx/keyward.conf; B = the same nginx proxying without it)');
+      console.log(`${g.scenario.padEnd(42)} ${cell(g.withAuth)} ${cell(g.withoutAuth)} ${g.ratio.toFixed(3).padStart(6)}${bad > 0 ? '  ! non-2xx or errors' : ''}`);
+    };
+  },
+
+  scale: async () => {
+    const result = (results.scale = await scale(quick));
+    return () => printScale(result);
+  },
+};
+
+const benchStarted = performance.now();
+const sections = SECTIONS.filter(runs);
+if (quick) {
+  // The smoke run is mostly child processes starting up: it runs the sections at once, so those
+  // overlap (their loads still take turns, see measureAlone), and one Keyward serves the sections
+  // that can share it. The figures disturb each other, which a smoke run does not mind. in-process
+  // goes first, alone: it loops on this process's event loop, which all the others need. Results
+  // print in the usual order; a failure is reported once every section has ended.
+  const stopShared = shareDefaultKeyward();
+  const outcomes = new Map<Section, PromiseSettledResult<() => void>>();
+  const settle = async (names: Section[]) => {
+    const settled = await Promise.allSettled(names.map((name) => measure[name]()));
+    settled.forEach((outcome, i) => outcomes.set(names[i]!, outcome));
+  };
+  await settle(sections.filter((name) => name === 'in-process'));
+  await settle(sections.filter((name) => name !== 'in-process'));
+  await stopShared();
+  const failed: { name: Section; reason: unknown }[] = [];
+  for (const name of sections) {
+    const outcome = outcomes.get(name)!;
+    if (outcome.status === 'fulfilled') outcome.value();
+    else failed.push({ name, reason: outcome.reason });
   }
-}
-
-if (runs('write')) {
-  const w = (results.write = await writePath(quick ? 0.5 : 5));
-  console.log(
-    `\nwrite path: POST /v1/projects/{id}/keys, ${CONNECTIONS} connections: ${Math.round(w.requestsPerSecond)} key creations/s, p50/p99 ${w.p50Ms}/${w.p99Ms} ms` +
-      ` (${w.created} keys created${w.non2xx + w.errors > 0 ? `; ! ${w.non2xx} non-2xx, ${w.errors} errors` : ''})`,
-  );
-}
-
-if (runs('push')) {
-  const push = (results.push = await pushThroughput(quick ? 1 : 10));
-  console.log(
-    `\npush, real-time: ${push.realtime.verifications} verifications in ${push.realtime.loadSeconds} s under load; ` +
-      `${push.realtime.eventsPerSecondDuringLoad} events/s delivered during the load, backlog drained ${push.realtime.drainSeconds.toFixed(1)} s after it`,
-  );
-  console.log(`push, historical: ${push.history.events} events in ${push.history.seconds.toFixed(1)} s = ${push.history.eventsPerSecond} events/s`);
-}
-
-if (runs('scale-out')) {
-  const duration = quick ? 0.5 : 5;
-  const result = (results.scaleOut = await scaleOut(duration, ROUNDS, quick ? 3 : 40));
-  const base = result.deployments[0]!;
-  console.log(`\nscale-out: the same ${CONNECTIONS} connections (split evenly over the nodes), ${duration} s × ${ROUNDS} rounds, A B C D`);
-  console.log(`${'deployment'.padEnd(30)} ${'valid req/s'.padStart(11)}  ${'p50/p99'.padEnd(11)} ${'ratio'.padStart(5)}   ${'quota req/s'.padStart(11)}  ${'p50/p99'.padEnd(11)} ${'ratio'.padStart(5)}`);
-  for (const d of result.deployments) {
-    const cell = (m: typeof d.valid, b: typeof d.valid) =>
-      `${String(m.requestsPerSecond).padStart(11)}  ${`${m.p50Ms}/${m.p99Ms}`.padEnd(11)} ${(m.requestsPerSecond / b.requestsPerSecond).toFixed(2).padStart(5)}`;
-    const warn = d.valid.non2xx + d.valid.errors + d.quota.non2xx + d.quota.errors > 0 ? '  ! non-2xx or errors' : '';
-    console.log(`${d.name.padEnd(30)} ${cell(d.valid, base.valid)}   ${cell(d.quota, base.quota)}${warn}`);
+  if (failed.length > 0) {
+    throw new AggregateError(
+      failed.map((failure) => failure.reason),
+      `bench sections failed: ${failed.map((failure) => failure.name).join(', ')}`,
+    );
   }
-  const inv = result.invalidationMs;
-  console.log(`cache invalidation across nodes (disable/enable on A, until B and C agree; ${inv.samples} samples): p50 ${inv.p50} ms, p99 ${inv.p99} ms, max ${inv.max} ms`);
+} else {
+  // One section at a time, printed as it ends, so nothing else competes with what is measured.
+  for (const name of sections) (await measure[name]())();
 }
-
-if (runs('gateway')) {
-  const g = (results.gateway = await gatewayOverhead(DURATION_S, ROUNDS));
-  const cell = (m: typeof g.withAuth) => `${String(m.requestsPerSecond).padStart(8)}  ${`${m.p50Ms}/${m.p99Ms}`.padEnd(9)}`;
-  const bad = g.withAuth.non2xx + g.withAuth.errors + g.withoutAuth.non2xx + g.withoutAuth.errors;
-  console.log(`\ngateway: nginx (${g.nginxWorkers} worker) → upstream, GET with a valid key, ${CONNECTIONS} connections, ${DURATION_S} s × ${ROUNDS} rounds, A B A B`);
-  console.log(`${'scenario'.padEnd(42)} ${'A req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'B req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'A/B'.padStart(6)}`);
-  console.log('  (A = nginx with auth_request to Keyward, deploy/nginx/keyward.conf; B = the same nginx proxying without it)');
-  console.log(`${g.scenario.padEnd(42)} ${cell(g.withAuth)} ${cell(g.withoutAuth)} ${g.ratio.toFixed(3).padStart(6)}${bad > 0 ? '  ! non-2xx or errors' : ''}`);
-}
-
-if (runs('scale')) printScale((results.scale = await scale(quick)));
 
 console.log(`\nbench: ${((performance.now() - benchStarted) / 1000).toFixed(1)} s`);
 const resultsDir = join(import.meta.dirname, 'results');
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(
   join(resultsDir, quick ? 'quick.json' : 'latest.json'),
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, connections: CONNECTIONS, durationSeconds: DURATION_S, rounds: ROUNDS, ...results }, null, 2),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, connections: CONNECTIONS, span: SPAN, rounds: ROUNDS, ...results }, null, 2),
 );

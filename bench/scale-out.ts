@@ -6,9 +6,9 @@
 // both refuse it is recorded.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { load, loadSpread, type Measurement } from './load.js';
+import { load, loadSpread, type Measurement, type Span } from './load.js';
 import { api, createKey, defaultProjectId } from './api.js';
-import { startKeyward, type Server } from './servers.js';
+import { defaultKeyward, startKeyward, type Server } from './servers.js';
 import { dropSchema } from '../src/storage/storage.js';
 
 const DATABASE_URL = process.env.KEYWARD_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -48,10 +48,10 @@ async function prepare(name: string, nodes: Server[]): Promise<Target> {
   return { name, nodes, validKey: valid.key, quotaKey: quota.key };
 }
 
-function measure(target: Target, key: string, durationSeconds: number): Promise<Measurement> {
+function measure(target: Target, key: string, span: Span): Promise<Measurement> {
   const body = { key, scopes: ['inference'] };
   const urls = target.nodes.map((node) => node.url);
-  return urls.length === 1 ? load(urls[0]!, body, durationSeconds) : loadSpread(urls, body, durationSeconds);
+  return urls.length === 1 ? load(urls[0]!, body, span) : loadSpread(urls, body, span);
 }
 
 async function verifyCode(server: Server, key: string): Promise<string> {
@@ -101,7 +101,7 @@ async function dropBackend(schemas: string[]): Promise<void> {
   }
 }
 
-export async function scaleOut(durationSeconds: number, rounds: number, invalidationSamples: number): Promise<ScaleOutResult> {
+export async function scaleOut(span: Span, rounds: number, warmUpSeconds: number, invalidationSamples: number): Promise<ScaleOutResult> {
   const id = randomBytes(4).toString('hex');
   const schemas = { pg: `bench_pg_${id}`, one: `bench_one_${id}`, three: `bench_three_${id}` };
   const postgres = (schema: string) => ({ DATABASE_URL, KEYWARD_DB_SCHEMA: schema, KEYWARD_MASTER_KEY: MASTER_KEY });
@@ -109,7 +109,7 @@ export async function scaleOut(durationSeconds: number, rounds: number, invalida
   const servers: Server[] = [];
   try {
     const setups: [string, Promise<Server[]>][] = [
-      ['1 node, SQLite', cluster(1, {})],
+      ['1 node, SQLite', defaultKeyward().then((node) => [node])],
       ['1 node, PostgreSQL', cluster(1, postgres(schemas.pg))],
       ['1 node, PostgreSQL + Redis', cluster(1, withRedis(schemas.one))],
       ['3 nodes, PostgreSQL + Redis', cluster(3, withRedis(schemas.three))],
@@ -121,13 +121,15 @@ export async function scaleOut(durationSeconds: number, rounds: number, invalida
       targets.push(await prepare(name, nodes));
     }
     const results = targets.map(() => ({ valid: [] as Measurement[], quota: [] as Measurement[] }));
-    for (const target of targets) {
-      await measure(target, target.validKey, Math.min(2, durationSeconds)); // warm-up
-      await measure(target, target.quotaKey, Math.min(2, durationSeconds));
+    if (warmUpSeconds > 0) {
+      for (const target of targets) {
+        await measure(target, target.validKey, { seconds: warmUpSeconds });
+        await measure(target, target.quotaKey, { seconds: warmUpSeconds });
+      }
     }
     for (let round = 0; round < rounds; round++) {
-      for (const [i, target] of targets.entries()) results[i]!.valid.push(await measure(target, target.validKey, durationSeconds));
-      for (const [i, target] of targets.entries()) results[i]!.quota.push(await measure(target, target.quotaKey, durationSeconds));
+      for (const [i, target] of targets.entries()) results[i]!.valid.push(await measure(target, target.validKey, span));
+      for (const [i, target] of targets.entries()) results[i]!.quota.push(await measure(target, target.quotaKey, span));
     }
     const average = (values: Measurement[]): Measurement => {
       const n = values.length;

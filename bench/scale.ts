@@ -1,16 +1,15 @@
-// How Keyward copes with a big store: 1,000, 100,000 and 1,000,000 keys (quick: 1,000 and 5,000),
+// How Keyward copes with a big store: 1,000, 100,000 and 1,000,000 keys (quick: 2,000 only),
 // seeded in bulk (bench/seed.ts). Per size: start-up time, and verify throughput on one cached key
 // and on many keys that all miss the cache (so every verify reads SQLite); both should stay flat;
-// list and fuzzy-search latency (200 requests each at 100,000 keys, quick: 10 at 5,000; a few at
-// the other sizes). At 100,000 keys (quick: 5,000) also the heap per cached key.
+// list and fuzzy-search latency (200 requests each at 100,000 keys, quick: 10 at 2,000; a few at
+// the other sizes). At 100,000 keys (quick: 2,000) also the heap per cached key.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import autocannon from 'autocannon';
-import { CONNECTIONS, load, measurement, type Measurement } from './load.js';
+import { CONNECTIONS, describeSpan, load, runAutocannon, type Measurement, type Span } from './load.js';
 import { ROOT_KEY, startKeyward, type Server } from './servers.js';
 import { seedStore } from './seed.js';
 import type { CacheMemory } from './cache-memory.js';
@@ -47,7 +46,7 @@ export interface Latency {
 }
 
 export interface ScaleResult {
-  durationSeconds: number;
+  span: Span;
   sizes: StoreSize[];
   /** Per store size. */
   lists: {
@@ -69,13 +68,12 @@ export interface ScaleResult {
 const verifyBody = (key: string) => JSON.stringify({ key, scopes: ['inference'] });
 
 /** Like load() in load.ts, but each request carries the next of `bodies` (all connections share the turn). */
-async function loadBodies(url: string, bodies: string[], limit: { durationSeconds: number } | { amount: number }): Promise<Measurement> {
+async function loadBodies(url: string, bodies: string[], span: Span): Promise<Measurement> {
   let next = 0;
-  const result = await autocannon({
+  const measured = await runAutocannon({
     url: `${url}/v1/keys/verify`,
     method: 'POST',
     connections: CONNECTIONS,
-    ...('amount' in limit ? { amount: limit.amount } : { duration: limit.durationSeconds }),
     headers: { 'content-type': 'application/json' },
     requests: [
       {
@@ -85,8 +83,7 @@ async function loadBodies(url: string, bodies: string[], limit: { durationSecond
         },
       },
     ],
-  });
-  const measured = measurement(result);
+  }, span);
   return { ...measured, requestsPerSecond: Math.round(measured.requestsPerSecond) };
 }
 
@@ -157,11 +154,25 @@ async function startTimed(env: Record<string, string>, dataDir: string): Promise
   return { server, startupMs: Math.round(performance.now() - started) };
 }
 
+/** `step`, begun now if `early` (the smoke run overlaps what a measurement does one at a time),
+ * else when called; either way, calling gives its result. */
+function begin<T>(early: boolean, step: () => Promise<T>): () => Promise<T> {
+  if (!early) return step;
+  const begun = step();
+  begun.catch(() => undefined); // rejects where it is awaited (not unhandled when an earlier step failed)
+  return () => begun;
+}
+
 export async function scale(quick: boolean): Promise<ScaleResult> {
-  const sizes = quick ? [1_000, 5_000] : [1_000, 100_000, 1_000_000];
-  const detailSize = quick ? 5_000 : 100_000;
-  const durationSeconds = quick ? 0.5 : 5;
-  const memoryKeys = quick ? 2_000 : 50_000;
+  // Quick: one store (each size costs three processes: `keyward init` and two servers).
+  const sizes = quick ? [2_000] : [1_000, 100_000, 1_000_000];
+  const detailSize = quick ? 2_000 : 100_000;
+  const span: Span = quick ? { requests: 100 } : { seconds: 5 };
+  // Warm-ups, waits for the write-behind flushes and one thing at a time on the store only steady
+  // the figures: the smoke run does without.
+  const steady = !quick;
+  const warmUpSeconds = steady ? 1 : 0;
+  const memoryKeys = quick ? 1_000 : 50_000;
   // Sequential GETs per list query: the full count at the detail size, a glimpse at the others
   // (each series also ends when its time is up, after at least one request).
   const listRequests = (size: number) => (size === detailSize ? (quick ? 10 : 200) : 5);
@@ -172,26 +183,38 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
   let memory: ScaleResult['memory'] | undefined;
   for (const size of sizes) {
     const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-scale-'));
+    const servers: Promise<{ server: Server }>[] = []; // started on this store, all stopped at the end
+    const startOnStore = (env: Record<string, string>) => {
+      const started = startTimed(env, dataDir);
+      servers.push(started);
+      return started;
+    };
     try {
       const sampleSize = Math.min(size, size === detailSize ? Math.max(ROTATING_KEYS, memoryKeys + 1) : ROTATING_KEYS);
       const store = await seedStore(dataDir, size, sampleSize);
       const tokens = shuffled(store.sampleTokens);
       const memoryTokens = tokens.slice(1, memoryKeys + 1); // tokens[0] is the warm key
-      const exact = size === detailSize ? await cacheMemoryExact(dataDir, memoryTokens) : null;
-
+      // One at a time, each alone with the store: the exact heap measurement, server A, and server B
+      // once A has stopped. The smoke run begins all three at once.
+      const heap = begin(!steady, async () => (size === detailSize ? cacheMemoryExact(dataDir, memoryTokens) : null));
       // Server A: a cache big enough for the memory measurement, with a TTL that outlasts it.
-      const a = await startTimed({ KEYWARD_KEY_CACHE_MAX_ENTRIES: String(2 * memoryKeys), KEYWARD_KEY_CACHE_TTL_MS: '600000' }, dataDir);
+      const serverA = begin(!steady, () => startOnStore({ KEYWARD_KEY_CACHE_MAX_ENTRIES: String(2 * memoryKeys), KEYWARD_KEY_CACHE_TTL_MS: '600000' }));
+      // Server B: a one-entry cache, so the rotating keys all go to SQLite.
+      const serverB = begin(!steady, () => startOnStore({ KEYWARD_KEY_CACHE_MAX_ENTRIES: '1' }));
+      const exact = await heap();
+
+      const a = await serverA();
       let warm: Measurement;
       try {
         // First, so the garbage of the loads below is not in its baseline.
         if (exact !== null) {
-          const server = await cacheMemoryInServer(a.server, tokens[0]!, memoryTokens);
+          const server = await cacheMemoryInServer(a.server, tokens[0]!, memoryTokens, steady);
           memory = { storeKeys: size, cachedKeys: exact.cachedKeys, heapBytesPerKey: Math.round(exact.heapUsedBytes / exact.cachedKeys), server };
         }
         await assertValid(a.server, tokens.slice(0, 5));
         const body = { key: tokens[0]!, scopes: ['inference'] };
-        await load(a.server.url, body, 1); // warm-up: JIT, cache
-        const measured = await load(a.server.url, body, durationSeconds);
+        if (warmUpSeconds > 0) await load(a.server.url, body, { seconds: warmUpSeconds }); // warm-up: JIT, cache
+        const measured = await load(a.server.url, body, span);
         warm = { ...measured, requestsPerSecond: Math.round(measured.requestsPerSecond) };
         const base = `/v1/projects/${store.projectId}/keys?page=1&pageSize=100`;
         const page = await timeGets(a.server, base, listRequests(size), listBudgetMs(size));
@@ -205,16 +228,16 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
         await a.server.stop();
       }
 
-      // Server B: a one-entry cache, so the rotating keys all go to SQLite.
-      const b = await startTimed({ KEYWARD_KEY_CACHE_MAX_ENTRIES: '1' }, dataDir);
+      const b = await serverB();
       let rotating: StoreSize['rotating'];
       try {
         const bodies = tokens.slice(0, ROTATING_KEYS).map(verifyBody);
-        await loadBodies(b.server.url, bodies, { durationSeconds: 1 }); // warm-up: JIT, SQLite page cache
+        if (warmUpSeconds > 0) await loadBodies(b.server.url, bodies, { seconds: warmUpSeconds }); // warm-up: JIT, SQLite page cache
         const before = await readMetrics(b.server);
-        const measured = await loadBodies(b.server.url, bodies, { durationSeconds });
+        const measured = await loadBodies(b.server.url, bodies, span);
         const after = await readMetrics(b.server);
-        const delta = (name: string) => metric(after, name) - metric(before, name);
+        // A labelled series appears with its first count: without a warm-up, not yet in `before`.
+        const delta = (name: string) => metric(after, name) - (before.get(name) ?? 0);
         const misses = delta('keyward_key_cache_misses_total');
         rotating = { ...measured, keys: bodies.length, cacheMissRate: misses / Math.max(1, misses + delta('keyward_key_cache_hits_total')) };
         const valid = delta('keyward_verifications_total{code="VALID"}');
@@ -236,13 +259,14 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
         rotatingRatio: first === undefined ? 1 : Number((rotating.requestsPerSecond / first.rotating.requestsPerSecond).toFixed(3)),
       });
     } finally {
+      await Promise.allSettled(servers.map(async (started) => (await started).server.stop()));
       rmSync(dataDir, { recursive: true, force: true });
     }
   }
-  return { durationSeconds, sizes: results, lists, memory: memory! };
+  return { span, sizes: results, lists, memory: memory! };
 }
 
-/** bench/cache-memory.ts on the seeded store (no server is running on it meanwhile). */
+/** bench/cache-memory.ts on the seeded store (in the full run, no server is running on it meanwhile). */
 async function cacheMemoryExact(dataDir: string, tokens: string[]): Promise<CacheMemory> {
   const tokensFile = join(dataDir, 'bench-tokens.json');
   writeFileSync(tokensFile, JSON.stringify(tokens));
@@ -252,16 +276,19 @@ async function cacheMemoryExact(dataDir: string, tokens: string[]): Promise<Cach
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as CacheMemory;
 }
 
-/** Heap and RSS growth of the server while `tokens` (not verified before) are each verified once into its cache. */
-async function cacheMemoryInServer(server: Server, warmupToken: string, tokens: string[]): Promise<ScaleResult['memory']['server']> {
-  // The verify path's one-time costs (compiled code, prepared statements) go before the baseline.
-  await loadBodies(server.url, [verifyBody(warmupToken)], { amount: 2_000 });
-  // Readings after the write-behind flushes (lastUsedAt, usage logs: 1 s interval) have run, so
-  // their buffers are not counted; garbage is not collected on purpose, hence "approximate".
-  await sleep(2_000);
+/** Heap and RSS growth of the server while `tokens` (not verified before) are each verified once
+ * into its cache; `steady`: after a warm-up, and with the write-behind buffers flushed. */
+async function cacheMemoryInServer(server: Server, warmupToken: string, tokens: string[], steady: boolean): Promise<ScaleResult['memory']['server']> {
+  if (steady) {
+    // The verify path's one-time costs (compiled code, prepared statements) go before the baseline.
+    await loadBodies(server.url, [verifyBody(warmupToken)], { requests: 2_000 });
+    // Readings after the write-behind flushes (lastUsedAt, usage logs: 1 s interval) have run, so
+    // their buffers are not counted; garbage is not collected on purpose, hence "approximate".
+    await sleep(2_000);
+  }
   const before = await readMetrics(server);
-  await loadBodies(server.url, tokens.map(verifyBody), { amount: tokens.length });
-  await sleep(2_500);
+  await loadBodies(server.url, tokens.map(verifyBody), { requests: tokens.length });
+  if (steady) await sleep(2_500);
   const after = await readMetrics(server);
   const delta = (name: string) => metric(after, name) - metric(before, name);
   return {
@@ -278,7 +305,7 @@ const signed = (text: string) => (text.startsWith('-') ? text : `+${text}`);
 export function printScale(result: ScaleResult): void {
   const cell = (m: Measurement, ratio: number) =>
     `${String(m.requestsPerSecond).padStart(8)}  ${`${m.p50Ms}/${m.p99Ms}`.padEnd(9)} ${ratio.toFixed(3).padStart(6)}`;
-  console.log(`\nscale: verify on stores of growing size, autocannon ${CONNECTIONS} connections, keep-alive, ${result.durationSeconds} s each`);
+  console.log(`\nscale: verify on stores of growing size, autocannon ${CONNECTIONS} connections, keep-alive, ${describeSpan(result.span)} each`);
   console.log('  (warm = one key from the cache; rotating = 1,000 keys in turn with a 1-entry cache, every verify reads SQLite; ratio = req/s ÷ smallest store)');
   console.log(
     `${'keys'.padStart(9)} ${'seed s'.padStart(6)} ${'db MB'.padStart(6)} ${'start ms'.padStart(8)}   ${'warm req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'ratio'.padStart(6)}   ${'rot. req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'ratio'.padStart(6)}  miss`,

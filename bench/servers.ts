@@ -16,6 +16,7 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv, cleanup:
   const child: ChildProcess = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
+    let stopped: Promise<void> | undefined;
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
@@ -24,14 +25,15 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv, cleanup:
         child.stdout!.resume();
         resolve({
           url: match[1]!,
+          // Stopping again waits for the same exit (a clean-up may stop what a section stopped).
           stop: () =>
-            new Promise<void>((done) => {
+            (stopped ??= new Promise<void>((done) => {
               child.once('exit', () => {
                 cleanup();
                 done();
               });
               child.kill('SIGTERM');
-            }),
+            })),
         });
       }
     });
@@ -51,6 +53,30 @@ export function startKeyward(env: Record<string, string> = {}, existingDataDir?:
     { ...process.env, KEYWARD_DATA_DIR: dataDir, KEYWARD_PORT: '0', KEYWARD_LOG_LEVEL: 'warn', KEYWARD_ROOT_KEY: ROOT_KEY, ...env },
     existingDataDir === undefined ? () => rmSync(dataDir, { recursive: true, force: true }) : undefined,
   );
+}
+
+let sharing = false;
+/** While sharing: the one Keyward on default settings, once a section asked for it. */
+let shared: Promise<Server> | undefined;
+
+/** From now on defaultKeyward() gives every section the same server (the quick smoke run starts
+ * fewer processes: each takes about a second of CPU to start); the function returned stops it. */
+export function shareDefaultKeyward(): () => Promise<void> {
+  sharing = true;
+  return async () => {
+    const server = await shared?.catch(() => undefined); // a failed start failed its sections already
+    [sharing, shared] = [false, undefined];
+    await server?.stop();
+  };
+}
+
+/** startKeyward() on default settings, for a section that only uses keys it creates itself; while
+ * sharing, the shared server, which the section's stop() leaves running for the next one. */
+export async function defaultKeyward(): Promise<Server> {
+  if (!sharing) return startKeyward();
+  shared ??= startKeyward();
+  const { url } = await shared;
+  return { url, stop: async () => undefined };
 }
 
 export function startRawServer(): Promise<Server> {

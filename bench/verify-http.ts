@@ -1,8 +1,8 @@
 // HTTP verify against a raw node:http server answering the same JSON shape: valid, malformed and
 // unknown keys.
-import { alternate, type Measurement } from './load.js';
+import { alternate, type Measurement, type Span } from './load.js';
 import { createKey, defaultProjectId } from './api.js';
-import { startKeyward, startRawServer } from './servers.js';
+import { defaultKeyward, startRawServer } from './servers.js';
 import { checksumOf } from '../src/domain/token.js';
 
 export interface Comparison {
@@ -12,8 +12,8 @@ export interface Comparison {
   ratio: number;
 }
 
-export async function verifyVsRaw(durationSeconds: number, rounds: number): Promise<Comparison[]> {
-  const keyward = await startKeyward();
+export async function verifyVsRaw(span: Span, rounds: number, warmUpSeconds: number): Promise<Comparison[]> {
+  const keyward = await defaultKeyward();
   const raw = await startRawServer();
   try {
     const projectId = await defaultProjectId(keyward);
@@ -26,7 +26,7 @@ export async function verifyVsRaw(durationSeconds: number, rounds: number): Prom
     ];
     const rows: Comparison[] = [];
     for (const { scenario, body } of scenarios) {
-      const [a, b] = await alternate([{ url: keyward.url, body }, { url: raw.url, body }], durationSeconds, rounds);
+      const [a, b] = await alternate([{ url: keyward.url, body }, { url: raw.url, body }], span, rounds, warmUpSeconds);
       rows.push({ scenario, keyward: a!, baseline: b!, ratio: Number((a!.requestsPerSecond / b!.requestsPerSecond).toFixed(3)) });
     }
     return rows;
