@@ -17,11 +17,14 @@ export interface InProcessRow {
   /** Calls per second of CPU time of the whole process (every thread: the SQLite usage-log
    * writer thread works beside the main one), so a per-core figure; verify rows only. */
   perCpuSecond?: number;
+  /** Usage-log entries dropped because the writer fell behind (the buffer is bounded): the log
+   * keeps up with the main thread only to the rate its writer can write. Verify rows only. */
+  logsDropped?: number;
 }
 
 /** Calls `step` in batches until `seconds` have passed; returns calls per second of wall time
  * and of the process's CPU time. */
-async function rate(seconds: number, step: () => Promise<unknown>): Promise<Required<Omit<InProcessRow, 'scenario'>>> {
+async function rate(seconds: number, step: () => Promise<unknown>): Promise<{ perSecond: number; perCpuSecond: number }> {
   for (let i = 0; i < 2_000; i++) await step(); // warm-up: JIT, caches
   await new Promise((resolve) => setImmediate(resolve));
   const batch = 1_000;
@@ -41,7 +44,10 @@ async function rate(seconds: number, step: () => Promise<unknown>): Promise<Requ
   return { perSecond: Math.round(calls / wallSeconds), perCpuSecond: Math.round(calls / ((cpu.user + cpu.system) / 1e6)) };
 }
 
-async function withApp<T>(env: Record<string, string>, run: (verify: (body: { key: string; scopes?: string[] }) => Promise<unknown>, token: string) => Promise<T>): Promise<T> {
+async function withApp<T>(
+  env: Record<string, string>,
+  run: (verify: (body: { key: string; scopes?: string[] }) => Promise<unknown>, token: string, built: Awaited<ReturnType<typeof buildApp>>) => Promise<T>,
+): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-inproc-'));
   const config = loadConfig({ KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: 'silent', ...env });
   const built = await buildApp(config);
@@ -54,7 +60,7 @@ async function withApp<T>(env: Record<string, string>, run: (verify: (body: { ke
       masterKey: loadMasterKey(config.masterKey, dataDir),
     });
     const verify = built.services.verify;
-    return await run((body) => verify.verify(body, '127.0.0.1'), workspace.adminKey!.token);
+    return await run((body) => verify.verify(body, '127.0.0.1'), workspace.adminKey!.token, built);
   } finally {
     await built.app.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -64,11 +70,12 @@ async function withApp<T>(env: Record<string, string>, run: (verify: (body: { ke
 export async function inProcess(seconds: number): Promise<InProcessRow[]> {
   const rows: InProcessRow[] = [];
   const scenario = async (name: string, env: Record<string, string>, body: (token: string) => { key: string; scopes?: string[] }) => {
-    const measured = await withApp(env, async (verify, token) => {
+    const measured = await withApp(env, async (verify, token, built) => {
       const request = body(token);
       const first = (await verify(request)) as { code: string };
       if (name.includes('malformed') ? first.code !== 'MALFORMED' : first.code !== 'VALID') throw new Error(`${name}: got ${first.code}`);
-      return rate(seconds, () => verify(request));
+      const droppedBefore = built.logs.dropped;
+      return { ...(await rate(seconds, () => verify(request))), logsDropped: built.logs.dropped - droppedBefore };
     });
     rows.push({ scenario: name, ...measured });
   };

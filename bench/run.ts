@@ -68,9 +68,11 @@ const measure: Record<Section, () => Promise<() => void>> = {
     const rows = (results.inProcess = await inProcess(quick ? 0.1 : 3));
     return () => {
       console.log(`\nin process: the function the HTTP route calls, looped (the event loop runs between batches of 1,000, so write-behind flushes count)`);
-      console.log(`${''.padEnd(52)} ${'per s'.padStart(9)} ${'per CPU-s'.padStart(10)}  (CPU of every thread of the process: the SQLite writer thread included)`);
-      for (const { scenario, perSecond, perCpuSecond } of rows) {
-        console.log(`${scenario.padEnd(52)} ${String(perSecond).padStart(9)} ${(perCpuSecond === undefined ? '' : String(perCpuSecond)).padStart(10)}`);
+      console.log(`${''.padEnd(52)} ${'per s'.padStart(9)} ${'per CPU-s'.padStart(10)} ${'log drops'.padStart(10)}`);
+      console.log('  (CPU of every thread of the process, the SQLite writer thread included; log drops: usage-log entries dropped because the writer fell behind)');
+      for (const { scenario, perSecond, perCpuSecond, logsDropped } of rows) {
+        const optional = (value: number | undefined) => (value === undefined ? '' : String(value));
+        console.log(`${scenario.padEnd(52)} ${String(perSecond).padStart(9)} ${optional(perCpuSecond).padStart(10)} ${optional(logsDropped).padStart(10)}`);
       }
     };
   },
