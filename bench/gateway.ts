@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONNECTIONS, mean, runAutocannon, type Measurement, type Span } from './load.js';
 import { createKey, defaultProjectId } from './api.js';
-import { defaultKeyward, startUpstreamServer } from './servers.js';
+import { allStarted, defaultKeyward, startUpstreamServer } from './servers.js';
 
 const NGINX = '/usr/sbin/nginx';
 const EXAMPLE = join(import.meta.dirname, '..', 'deploy', 'nginx', 'keyward.conf');
@@ -56,8 +56,7 @@ async function waitFor(url: string, nginx: ChildProcess, log: () => string): Pro
 
 export async function gatewayOverhead(span: Span, rounds: number, warmUpSeconds: number, nginxWorkers = 1): Promise<GatewayComparison> {
   if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: apt-get install -y nginx`);
-  const keyward = await defaultKeyward();
-  const upstream = await startUpstreamServer();
+  const [keyward, upstream] = await allStarted(defaultKeyward(), startUpstreamServer());
   const dir = mkdtempSync(join(tmpdir(), 'keyward-bench-nginx-'));
   chmodSync(dir, 0o755);
   let nginx: ChildProcess | undefined;

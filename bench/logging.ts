@@ -2,12 +2,11 @@
 // usage logs on (the default) and one with KEYWARD_USAGE_LOGS=false, alternating A B A B.
 import { alternate, type Span } from './load.js';
 import { createKey, defaultProjectId } from './api.js';
-import { defaultKeyward, startKeyward } from './servers.js';
+import { allStarted, defaultKeyward, startKeyward } from './servers.js';
 import type { Comparison } from './verify-http.js';
 
 export async function loggingOnOff(span: Span, rounds: number, warmUpSeconds: number): Promise<Comparison> {
-  const on = await defaultKeyward();
-  const off = await startKeyward({ KEYWARD_USAGE_LOGS: 'false' });
+  const [on, off] = await allStarted(defaultKeyward(), startKeyward({ KEYWARD_USAGE_LOGS: 'false' }));
   try {
     const keyOn = await createKey(on, await defaultProjectId(on), { name: 'bench logging' });
     const keyOff = await createKey(off, await defaultProjectId(off), { name: 'bench logging' });

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { load, loadSpread, type Measurement, type Span } from './load.js';
 import { api, createKey, defaultProjectId } from './api.js';
-import { defaultKeyward, startKeyward, type Server } from './servers.js';
+import { allStarted, defaultKeyward, startKeyward, type Server } from './servers.js';
 import { dropSchema } from '../src/storage/storage.js';
 
 const DATABASE_URL = process.env.KEYWARD_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -37,8 +37,12 @@ interface Target {
 
 async function cluster(count: number, env: Record<string, string>): Promise<Server[]> {
   const first = await startKeyward(env); // creates the schema and the first workspace
-  const rest = await Promise.all(Array.from({ length: count - 1 }, () => startKeyward(env)));
-  return [first, ...rest];
+  try {
+    return [first, ...(await allStarted(...Array.from({ length: count - 1 }, () => startKeyward(env))))];
+  } catch (error) {
+    await first.stop();
+    throw error;
+  }
 }
 
 async function prepare(name: string, nodes: Server[]): Promise<Target> {
@@ -114,12 +118,14 @@ export async function scaleOut(span: Span, rounds: number, warmUpSeconds: number
       ['1 node, PostgreSQL + Redis', cluster(1, withRedis(schemas.one))],
       [`${clusterNodes} nodes, PostgreSQL + Redis`, cluster(clusterNodes, withRedis(schemas.cluster))],
     ];
+    // They start at once: every node that came up is stopped at the end, also when another failed.
+    const started = await Promise.allSettled(setups.map(([, nodes]) => nodes));
+    const nodes = started.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : []));
+    servers.push(...nodes.flat());
+    const failure = started.find((outcome) => outcome.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
     const targets: Target[] = [];
-    for (const [name, started] of setups) {
-      const nodes = await started;
-      servers.push(...nodes);
-      targets.push(await prepare(name, nodes));
-    }
+    for (const [i, [name]] of setups.entries()) targets.push(await prepare(name, nodes[i]!));
     const results = targets.map(() => ({ valid: [] as Measurement[], quota: [] as Measurement[] }));
     if (warmUpSeconds > 0) {
       for (const target of targets) {

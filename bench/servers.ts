@@ -28,17 +28,29 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv, cleanup:
           // Stopping again waits for the same exit (a clean-up may stop what a section stopped).
           stop: () =>
             (stopped ??= new Promise<void>((done) => {
-              child.once('exit', () => {
-                cleanup();
-                done();
-              });
+              child.once('exit', () => done());
               child.kill('SIGTERM');
             })),
         });
       }
     });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${out}`)));
+    // First on exit, stopped or failing to start: `cleanup` (a server that never came up leaves
+    // nothing behind either); the rejection means nothing once it has started.
+    child.once('exit', (code) => {
+      cleanup();
+      reject(new Error(`${args.join(' ')} exited with ${code}: ${out}`));
+    });
   });
+}
+
+/** Servers started at once: all of them, or the first failure once the others are stopped. */
+export async function allStarted<T extends Server[]>(...starts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const outcomes = await Promise.allSettled<Promise<Server>[]>(starts);
+  const servers = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failure === undefined) return servers as T;
+  await Promise.all(servers.map((server) => server.stop()));
+  throw failure.reason;
 }
 
 export const ROOT_KEY = 'bench-root-key-'.padEnd(40, 'x');

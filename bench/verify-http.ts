@@ -2,7 +2,7 @@
 // unknown keys.
 import { alternate, type Measurement, type Span } from './load.js';
 import { createKey, defaultProjectId } from './api.js';
-import { defaultKeyward, startRawServer } from './servers.js';
+import { allStarted, defaultKeyward, startRawServer } from './servers.js';
 import { checksumOf } from '../src/domain/token.js';
 
 export interface Comparison {
@@ -13,8 +13,7 @@ export interface Comparison {
 }
 
 export async function verifyVsRaw(span: Span, rounds: number, warmUpSeconds: number): Promise<Comparison[]> {
-  const keyward = await defaultKeyward();
-  const raw = await startRawServer();
+  const [keyward, raw] = await allStarted(defaultKeyward(), startRawServer());
   try {
     const projectId = await defaultProjectId(keyward);
     const key = await createKey(keyward, projectId, { name: 'bench', scopes: ['inference'] });
