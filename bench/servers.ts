@@ -72,7 +72,7 @@ let sharing = false;
 let shared: Promise<Server> | undefined;
 
 /** From now on defaultKeyward() gives every section the same server (the quick smoke run starts
- * fewer processes: each takes about a second of CPU to start); the function returned stops it. */
+ * fewer processes: each takes a second or more of CPU to start); the function returned stops it. */
 export function shareDefaultKeyward(): () => Promise<void> {
   sharing = true;
   return async () => {
