@@ -1,7 +1,7 @@
 // How Keyward copes with a big store: 1,000, 100,000 and 1,000,000 keys (quick: 2,000 only),
 // seeded in bulk (bench/seed.ts). Per size: start-up time, and verify throughput on one cached key
 // and on many keys that all miss the cache (so every verify reads SQLite); both should stay flat;
-// list and fuzzy-search latency (200 requests each at 100,000 keys, quick: 10 at 2,000; a few at
+// list and fuzzy-search latency (200 requests each at 100,000 keys, quick: 3 at 2,000; a few at
 // the other sizes). At 100,000 keys (quick: 2,000) also the heap per cached key.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -172,10 +172,10 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
   // the figures: the smoke run does without.
   const steady = !quick;
   const warmUpSeconds = steady ? 1 : 0;
-  const memoryKeys = quick ? 1_000 : 50_000;
+  const memoryKeys = quick ? 500 : 50_000;
   // Sequential GETs per list query: the full count at the detail size, a glimpse at the others
   // (each series also ends when its time is up, after at least one request).
-  const listRequests = (size: number) => (size === detailSize ? (quick ? 10 : 200) : 5);
+  const listRequests = (size: number) => (size === detailSize ? (quick ? 3 : 200) : 5);
   const listBudgetMs = (size: number) => (size === detailSize ? (quick ? 5_000 : 20_000) : 5_000);
 
   const results: StoreSize[] = [];
