@@ -1,4 +1,5 @@
-// Usage logs (SmartExtract "extraction logs"): every verification becomes a `key.verified` event,
+// Usage logs (SmartExtract "extraction logs"): every verification of a stored key becomes a
+// `key.verified` event in the key's project (tokens matching no key are only counted in /metrics),
 // written behind in batches so the verify reply never waits. The buffer is bounded: when full,
 // entries are dropped and counted (exposed in /metrics), never blocking or crashing verify.
 // Each flush also adds the batch to the hourly per-key rollups behind GET /v1/keys/{id}/usage.

@@ -16,13 +16,13 @@ describe('UsageBatch', () => {
   it('turns entries into events rows in order, every column as recorded', () => {
     const batch = new UsageBatch(10);
     batch.add(entry({}));
-    batch.add(entry({ time: T0 + 5, key: undefined, outcome: 'MALFORMED', ip: null, cost: 3, latencyUs: 7 }));
+    batch.add(entry({ time: T0 + 5, outcome: 'DISABLED', ip: null, cost: 3, latencyUs: 7 }));
     batch.add(entry({ time: T0 + 9, key: KEY_B, outcome: 'INSUFFICIENT_SCOPE', scopes: ['read', 'write'], host: 'api.example.com', ip: '10.0.0.2' }));
     batch.add(entry({ time: T0 + 10, scopes: [], ip: '10.0.0.1' }));
     const { events } = usageRows(batch.message);
     expect(events.map(({ id: _id, ...row }) => row)).toEqual([
       { time: T0, type: 'key.verified', workspace_id: 'wks_1', project_id: 'prj_1', key_id: 'key_a', account_id: 'acc_1', outcome: 'VALID', scopes: null, host: null, ip: '10.0.0.1', cost: 1, latency_us: 12, data: null },
-      { time: T0 + 5, type: 'key.verified', workspace_id: null, project_id: null, key_id: null, account_id: null, outcome: 'MALFORMED', scopes: null, host: null, ip: null, cost: 3, latency_us: 7, data: null },
+      { time: T0 + 5, type: 'key.verified', workspace_id: 'wks_1', project_id: 'prj_1', key_id: 'key_a', account_id: 'acc_1', outcome: 'DISABLED', scopes: null, host: null, ip: null, cost: 3, latency_us: 7, data: null },
       { time: T0 + 9, type: 'key.verified', workspace_id: 'wks_1', project_id: 'prj_2', key_id: 'key_b', account_id: 'acc_2', outcome: 'INSUFFICIENT_SCOPE', scopes: '["read","write"]', host: 'api.example.com', ip: '10.0.0.2', cost: 1, latency_us: 12, data: null },
       { time: T0 + 10, type: 'key.verified', workspace_id: 'wks_1', project_id: 'prj_1', key_id: 'key_a', account_id: 'acc_1', outcome: 'VALID', scopes: null, host: null, ip: '10.0.0.1', cost: 1, latency_us: 12, data: null },
     ]);
@@ -33,14 +33,13 @@ describe('UsageBatch', () => {
     expect([...ids].sort()).toEqual(ids);
   });
 
-  it('counts entries per key, hour and outcome; entries without a key have no rollup', () => {
+  it('counts entries per key, hour and outcome', () => {
     const batch = new UsageBatch(10);
     batch.add(entry({ time: T0 + 1 }));
     batch.add(entry({ time: T0 + HOUR - 1 }));
     batch.add(entry({ time: T0 + HOUR }));
     batch.add(entry({ time: T0 + 2, outcome: 'DISABLED' }));
     batch.add(entry({ time: T0 + 3, key: KEY_B }));
-    batch.add(entry({ time: T0 + 4, key: undefined, outcome: 'NOT_FOUND' }));
     const { rollups } = usageRows(batch.message);
     expect(rollups).toEqual([
       { key_id: 'key_a', project_id: 'prj_1', bucket: T0, outcome: 'VALID', count: 2 },

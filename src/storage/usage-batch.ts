@@ -9,7 +9,7 @@ import type { EventsTable, UsageRollupsTable } from './database.js';
 /** An events row as a batch produces it: every column but the generated ones. */
 export type UsageEventRow = Omit<EventsTable, 'seq' | 'tx'>;
 
-/** Who an entry belongs to: the key's owner chain, when the verified token matched a key. */
+/** Who an entry belongs to: the verified key's owner chain. */
 export interface UsageKey {
   id: string;
   workspaceId: string;
@@ -19,7 +19,7 @@ export interface UsageKey {
 
 export interface UsageEntry {
   time: number;
-  key: UsageKey | undefined;
+  key: UsageKey;
   outcome: string;
   scopes: readonly string[] | undefined;
   host: string | undefined;
@@ -78,7 +78,7 @@ export class UsageBatch {
     this.numbers[n + 1] = entry.cost;
     this.numbers[n + 2] = entry.latencyUs;
     const r = this.length * REFS;
-    this.refs[r] = entry.key === undefined ? NONE : this.keyRef(entry.key);
+    this.refs[r] = this.keyRef(entry.key);
     this.refs[r + 1] = this.stringRef(entry.outcome);
     this.refs[r + 2] = entry.ip === null ? NONE : this.stringRef(entry.ip);
     const hasScopes = entry.scopes !== undefined && entry.scopes.length > 0;
@@ -124,19 +124,19 @@ export function usageRows(batch: UsageBatchMessage): { events: UsageEventRow[]; 
   for (let i = 0; i < batch.length; i++) {
     const time = numbers[i * NUMBERS]!;
     const keyRef = refs[i * REFS]!;
+    const key = keys[keyRef]!;
     const ipRef = refs[i * REFS + 2]!;
     const requestRef = refs[i * REFS + 3]!;
-    const key = keyRef === NONE ? undefined : keys[keyRef]!;
     const request = requestRef === NONE ? undefined : requests[requestRef]!;
     const outcome = strings[refs[i * REFS + 1]!]!;
     events[i] = {
       id: newId('evt', time),
       time,
       type: 'key.verified',
-      workspace_id: key?.workspaceId ?? null,
-      project_id: key?.projectId ?? null,
-      key_id: key?.id ?? null,
-      account_id: key?.accountId ?? null,
+      workspace_id: key.workspaceId,
+      project_id: key.projectId,
+      key_id: key.id,
+      account_id: key.accountId,
       outcome,
       scopes: request?.scopes ?? null,
       host: request?.host ?? null,
@@ -145,7 +145,6 @@ export function usageRows(batch: UsageBatchMessage): { events: UsageEventRow[]; 
       latency_us: numbers[i * NUMBERS + 2]!,
       data: null,
     };
-    if (key === undefined) continue;
     const bucket = time - (time % HOUR);
     const id = `${keyRef} ${bucket} ${outcome}`;
     const rollup = rollups.get(id);

@@ -32,7 +32,8 @@ async function store(dir?: string): Promise<{ storage: Storage; dir: string }> {
 
 function batchOf(costs: number[]): UsageBatch {
   const batch = new UsageBatch(Math.max(1, costs.length));
-  for (const cost of costs) batch.add({ time: Date.now(), key: undefined, outcome: 'NOT_FOUND', scopes: undefined, host: undefined, ip: null, cost, latencyUs: 1 });
+  const key = { id: 'key_thread', workspaceId: 'wks_thread', projectId: 'prj_thread', accountId: null };
+  for (const cost of costs) batch.add({ time: Date.now(), key, outcome: 'VALID', scopes: undefined, host: undefined, ip: null, cost, latencyUs: 1 });
   return batch;
 }
 

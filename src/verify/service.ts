@@ -109,10 +109,14 @@ export class VerifyService {
   private recorded(request: VerifyRequest, ip: string | null, result: VerifyResult, started: number): VerifyResult {
     const seconds = (performance.now() - started) / 1000;
     this.deps.metrics?.verified(result.code, seconds);
+    // Only outcomes tied to a stored key are logged, in that key's project. A token that matches
+    // no key (MALFORMED, NOT_FOUND) belongs to no project, so no one could read its entry: it is
+    // counted in /metrics by code instead. Verify needs no credentials, so storing those entries
+    // would let anyone fill the disk with garbage tokens; and a claimed projectId on a made-up key
+    // must not put entries into that project's logs and pushes.
+    if (result.record === undefined) return result;
     this.deps.logs.record({
       time: this.deps.clock(),
-      // Only outcomes tied to a key belong to a project: anyone may call verify, and a claimed
-      // projectId on a made-up key must not put entries into that project's logs and pushes.
       key: result.record,
       outcome: result.code,
       scopes: request.scopes,
