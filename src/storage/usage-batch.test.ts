@@ -49,6 +49,26 @@ describe('UsageBatch', () => {
     ]);
   });
 
+  it('carries each pair of requested scopes and host once, and gives every entry its own', () => {
+    const batch = new UsageBatch(10);
+    const asked: Partial<UsageEntry>[] = [
+      { scopes: ['read'] },
+      { scopes: ['read'], host: 'a.example.com' },
+      { scopes: ['read'] },
+      { host: 'a.example.com' },
+      { scopes: ['read', 'write'] },
+      { scopes: ['read'], host: 'a.example.com' },
+      { scopes: ['n'] },
+      { host: 'n' },
+    ];
+    for (const overrides of asked) batch.add(entry(overrides));
+    expect(batch.message.requests).toHaveLength(6);
+    const { events } = usageRows(structuredClone(batch.message));
+    expect(events.map((event) => [event.scopes, event.host])).toEqual(
+      asked.map((overrides) => [overrides.scopes === undefined ? null : JSON.stringify(overrides.scopes), overrides.host ?? null]),
+    );
+  });
+
   it('is full at its capacity, and keeps only the owner fields of what it is given as a key', () => {
     const batch = new UsageBatch(2);
     const record = { ...KEY_A, host: (name: string) => name === 'x', reply: { big: 'object' } };

@@ -62,6 +62,7 @@ export class UsageBatch {
   private readonly strings: string[] = [];
   private readonly stringIndex = new Map<string, number>();
   private readonly requests: UsageBatchMessage['requests'] = [];
+  private readonly requestIndex = new Map<string, number>();
 
   constructor(readonly capacity: number) {
     this.numbers = new Float64Array(capacity * NUMBERS);
@@ -82,11 +83,7 @@ export class UsageBatch {
     this.refs[r + 1] = this.stringRef(entry.outcome);
     this.refs[r + 2] = entry.ip === null ? NONE : this.stringRef(entry.ip);
     const hasScopes = entry.scopes !== undefined && entry.scopes.length > 0;
-    if (!hasScopes && entry.host === undefined) this.refs[r + 3] = NONE;
-    else {
-      this.refs[r + 3] = this.requests.length;
-      this.requests.push({ scopes: hasScopes ? JSON.stringify(entry.scopes) : null, host: entry.host ?? null });
-    }
+    this.refs[r + 3] = !hasScopes && entry.host === undefined ? NONE : this.requestRef(hasScopes ? JSON.stringify(entry.scopes) : null, entry.host ?? null);
     this.length++;
   }
 
@@ -101,6 +98,20 @@ export class UsageBatch {
       // Only these four fields: the caller's object may hold much more (a KeyRecord does).
       this.keys.push({ id: key.id, workspaceId: key.workspaceId, projectId: key.projectId, accountId: key.accountId });
       this.keyIndex.set(key.id, index);
+    }
+    return index;
+  }
+
+  /** Callers mostly ask for the same few scopes and hosts: each pair is stored (and copied to the
+   * writer thread) once per batch. */
+  private requestRef(scopes: string | null, host: string | null): number {
+    // A JSON text never holds a raw NUL, so the separator is unambiguous.
+    const id = `${scopes === null ? 'n' : `s${scopes}`}\u0000${host === null ? 'n' : `h${host}`}`;
+    let index = this.requestIndex.get(id);
+    if (index === undefined) {
+      index = this.requests.length;
+      this.requests.push({ scopes, host });
+      this.requestIndex.set(id, index);
     }
     return index;
   }
