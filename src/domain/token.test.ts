@@ -6,6 +6,7 @@ import {
   generateUsername,
   hashToken,
   isValidPrefix,
+  isWellFormedToken,
   parseToken,
   randomBase62,
   tokenStart,
@@ -56,11 +57,28 @@ describe('parseToken rejects without I/O', () => {
     ['made up', 'kw_live_' + 'A'.repeat(35)],
   ])('%s', (_label, token) => {
     expect(parseToken(token)).toBeNull();
+    expect(isWellFormedToken(token)).toBe(false);
   });
 
   it('accepts a token whose checksum was recomputed (format, not authenticity)', () => {
     const payload = 'kw_test_' + 'Z'.repeat(29);
     expect(parseToken(payload + checksumOf(payload))).toEqual({ prefix: 'kw', environment: 'test' });
+  });
+
+  it("checks the checksum as zlib's CRC-32 does: 20,000 random payloads and a wrong checksum for each", () => {
+    for (let i = 0; i < 20_000; i++) {
+      const payload = `${i % 2 === 0 ? 'kw' : 'acme' + (i % 97)}_${i % 3 === 0 ? 'test' : 'live'}_${randomBase62(29)}`;
+      const checksum = checksumOf(payload); // zlib's crc32, in base62
+      expect(isWellFormedToken(payload + checksum)).toBe(true);
+      const wrong = checksumOf(payload + 'x');
+      if (wrong !== checksum) expect(isWellFormedToken(payload + wrong)).toBe(false);
+    }
+    // The extremes of the checksum's range: leading zeros, and the largest CRC-32 values.
+    expect(checksumOf('kw_live_' + '0'.repeat(29)).length).toBe(6);
+    for (const suffix of ['000000', 'zzzzzz', '4gfFC3', '4gfFC4']) {
+      const token = 'kw_live_' + 'q'.repeat(29) + suffix;
+      expect(isWellFormedToken(token)).toBe(checksumOf(token.slice(0, -6)) === suffix);
+    }
   });
 });
 

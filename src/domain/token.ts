@@ -68,12 +68,39 @@ export interface ParsedToken {
 
 /** Parses and checks the checksum; null for anything that is not a well-formed token. No I/O. */
 export function parseToken(token: string): ParsedToken | null {
-  if (token.length > MAX_TOKEN_LENGTH) return null;
-  const match = TOKEN_REGEX.exec(token);
-  if (match === null) return null;
-  const split = token.length - CHECKSUM_LENGTH;
-  if (checksumOf(token.slice(0, split)) !== token.slice(split)) return null;
+  if (!isWellFormedToken(token)) return null;
+  const match = TOKEN_REGEX.exec(token)!;
   return { prefix: match[1]!, environment: match[2] as Environment };
+}
+
+/** parseToken(token) !== null, without building anything: verify asks this of every token it is
+ * shown, so the checksum is compared as a number (no substrings, no call into zlib). */
+export function isWellFormedToken(token: string): boolean {
+  if (token.length > MAX_TOKEN_LENGTH || !TOKEN_REGEX.test(token)) return false;
+  const split = token.length - CHECKSUM_LENGTH;
+  // The pattern has checked that the token is ASCII and its last six characters are base62.
+  let written = 0;
+  for (let i = split; i < token.length; i++) written = written * 62 + BASE62_VALUE[token.charCodeAt(i)]!;
+  return written === crc32Ascii(token, split);
+}
+
+/** Each base62 digit's value, by character code. */
+const BASE62_VALUE = new Uint8Array(128);
+for (let i = 0; i < BASE62.length; i++) BASE62_VALUE[BASE62.charCodeAt(i)] = i;
+
+/** The CRC-32 table (IEEE polynomial, as zlib's crc32). */
+const CRC_TABLE = new Int32Array(256);
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  CRC_TABLE[n] = c;
+}
+
+/** zlib's crc32 of the first `end` characters of an ASCII string. */
+function crc32Ascii(text: string, end: number): number {
+  let c = -1;
+  for (let i = 0; i < end; i++) c = CRC_TABLE[(c ^ text.charCodeAt(i)) & 0xff]! ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
 }
 
 /** What we store instead of the token. Tokens carry ≥ 128 random bits, so a fast hash is enough. */

@@ -4,7 +4,7 @@
 import type { Db } from '../storage/database.js';
 import type { KeyInvalidation } from '../verify/cache.js';
 import type { Actor } from '../domain/actor.js';
-import { hashToken, parseToken } from '../domain/token.js';
+import { hashToken, isWellFormedToken } from '../domain/token.js';
 import { recordChange } from '../audit/recorder.js';
 import { toApiKey } from '../keys/resource.js';
 import * as keyStore from '../keys/store.js';
@@ -27,7 +27,7 @@ export class LeakService {
     for (const raw of new Set(tokens.map((token) => token.trim()))) {
       // Identity credentials may be reported as username:password; the password is the token.
       const token = raw.includes(':') ? raw.slice(raw.indexOf(':') + 1) : raw;
-      if (parseToken(token) === null) result.malformed++;
+      if (!isWellFormedToken(token)) result.malformed++;
       else hashes.set(hashToken(token), token);
     }
     if (hashes.size === 0) return result;

@@ -1,6 +1,6 @@
 // Verification, in DESIGN's order: checksum (no I/O) → hash → cache → checks → rate limit →
 // quota → reply; usage is written behind. Returns a result, never throws for an invalid key.
-import { hashToken, parseToken, type Environment } from '../domain/token.js';
+import { hashToken, isWellFormedToken, type Environment } from '../domain/token.js';
 import { missingScopes } from '../domain/permissions.js';
 import { normalizeRequestHost } from '../domain/host.js';
 import { nextRefillAt } from '../domain/quota.js';
@@ -138,7 +138,7 @@ export class VerifyService {
       token = token.slice(colon + 1);
     }
     // 2. Checksum: made-up and mistyped keys end here, without I/O.
-    if (parseToken(token) === null) return MALFORMED;
+    if (!isWellFormedToken(token)) return MALFORMED;
     // 3. Hash → cache → database.
     const now = this.deps.clock();
     const hash = hashToken(token);
