@@ -75,6 +75,24 @@ describe('verify fast path', () => {
     expect(valid.body).toMatchObject({ valid: true, code: 'VALID', key: { id: key.id, meta: { plan: 'pro' } }, cacheForMs: expect.any(Number) });
   });
 
+  it('answers with usage, rate limit and missing scopes, and meta that needs escaping, in JSON', async () => {
+    const meta = { note: 'quote " backslash \\ newline \n tab \t', emoji: '🔑', nested: { list: [1, null, 'x'] } };
+    const key = await createKey(t, { name: 'counted', scopes: ['inference'], meta, limitedAmount: 5, refill: { interval: 'daily' }, rateLimit: { limit: 100, windowMs: 60_000 } });
+    for (const used of [1, 2]) {
+      const answer = await overHttp(JSON.stringify({ key: key.key, scopes: ['inference'] }));
+      expect(answer.body).toEqual({
+        valid: true,
+        code: 'VALID',
+        key: expect.objectContaining({ id: key.id, meta, scopes: ['inference'] }),
+        usage: { limit: 5, used, remaining: 5 - used, refillAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT00:00:00\.000Z$/) },
+        rateLimit: { limit: 100, remaining: 100 - used, resetAt: expect.any(String) },
+        cacheForMs: 0,
+      });
+    }
+    const missing = await expectSame(JSON.stringify({ key: key.key, scopes: ['inference', 'data_extraction'] }));
+    expect(missing.body).toMatchObject({ valid: false, code: 'INSUFFICIENT_SCOPE', missingScopes: ['data_extraction'], key: { meta } });
+  });
+
   it('refuses bad input with the same 400 envelope naming the field', async () => {
     const bad = [
       '{"key": ',

@@ -59,22 +59,29 @@ export function fastVerify(deps: FastVerifyDeps, next: Handler): Handler {
       if ('error' in parsed) return fail(deps, response, validationError(parsed.field, parsed.error));
       if (!deps.validate(parsed.value)) return fail(deps, response, validationErrorFrom(deps.validate.errors ?? [], 'body'));
       deps.verify.verify(parsed.value as VerifyRequest, clientIp(request, deps.trustProxy)).then(
-        (result) => send(deps, response, 200, JSON.stringify(reply(result))),
+        (result) => send(deps, response, 200, replyText(result)),
         (error: unknown) => fail(deps, response, error instanceof Error ? error : new Error(String(error))),
       );
     });
   };
 }
 
-/** The reply as VerifyReply declares it (Fastify's serializer would drop the in-process fields). */
-function reply(result: VerifyResult): Record<string, unknown> {
-  const out: Record<string, unknown> = { valid: result.valid, code: result.code };
-  if (result.key !== undefined) out.key = result.key;
-  if (result.missingScopes !== undefined) out.missingScopes = result.missingScopes;
-  if (result.usage !== undefined) out.usage = result.usage;
-  if (result.rateLimit !== undefined) out.rateLimit = result.rateLimit;
-  if (result.cacheForMs !== undefined) out.cacheForMs = result.cacheForMs;
-  return out;
+/** The reply as VerifyReply declares it, as JSON (without the in-process fields, which Fastify's
+ * serializer would drop). The key part is the same for every answer about a key: it is
+ * serialised once per cached record. `code` is one of the VerifyCode names, `cacheForMs` a whole
+ * number: neither needs escaping. */
+function replyText(result: VerifyResult): string {
+  let text = `{"valid":${result.valid},"code":"${result.code}"`;
+  if (result.key !== undefined) {
+    const record = result.record;
+    const key = record === undefined || record.reply !== result.key ? JSON.stringify(result.key) : (record.replyJson ??= JSON.stringify(record.reply));
+    text += `,"key":${key}`;
+  }
+  if (result.missingScopes !== undefined) text += `,"missingScopes":${JSON.stringify(result.missingScopes)}`;
+  if (result.usage !== undefined) text += `,"usage":${JSON.stringify(result.usage)}`;
+  if (result.rateLimit !== undefined) text += `,"rateLimit":${JSON.stringify(result.rateLimit)}`;
+  if (result.cacheForMs !== undefined) text += `,"cacheForMs":${result.cacheForMs}`;
+  return `${text}}`;
 }
 
 /** Fastify's request.ip: the socket's address, or with trustProxy the client's as X-Forwarded-For names it. */

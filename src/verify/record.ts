@@ -38,6 +38,8 @@ export interface KeyRecord {
   refill: RefillInterval | null;
   rateLimit: { limit: number; windowMs: number } | null;
   reply: VerifyReplyKey;
+  /** `reply` as JSON, made the first time an HTTP verify answers with it (src/http/fast-verify.ts). */
+  replyJson: string | undefined;
 }
 
 function selectRecord(db: DbOrTrx, hash: string) {
@@ -115,5 +117,6 @@ export async function loadKeyRecord(db: DbOrTrx, hash: string): Promise<KeyRecor
       meta: row.meta === null ? null : (JSON.parse(row.meta) as Record<string, unknown>),
       expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
     },
+    replyJson: undefined,
   };
 }
