@@ -230,7 +230,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       bodyLimit: BODY_LIMIT_BYTES,
       trustProxy: config.trustProxy,
       log: app.log,
-      countRequest: (status) => metrics.request('POST', VERIFY_PATH, status),
+      countRequest: metrics.requestCounter('POST', VERIFY_PATH),
       closing: () => closing,
     },
     fastifyHandler!,

@@ -109,9 +109,23 @@ export class Metrics {
   }
 
   request(method: string, route: string, status: number): void {
+    this.requestEntry(method, route, status).count++;
+  }
+
+  /** request() for one method and route, without building a key per call (the verify fast path). */
+  requestCounter(method: string, route: string): (status: number) => void {
+    const byStatus = new Map<number, { count: number }>();
+    return (status) => {
+      let entry = byStatus.get(status);
+      if (entry === undefined) byStatus.set(status, (entry = this.requestEntry(method, route, status)));
+      entry.count++;
+    };
+  }
+
+  private requestEntry(method: string, route: string, status: number): { count: number } {
     const key = `${method} ${route} ${status}`;
-    const entry = this.requestCounts.get(key);
-    if (entry === undefined) this.requestCounts.set(key, { method, route, status: String(status), count: 1 });
-    else entry.count++;
+    let entry = this.requestCounts.get(key);
+    if (entry === undefined) this.requestCounts.set(key, (entry = { method, route, status: String(status), count: 0 }));
+    return entry;
   }
 }
