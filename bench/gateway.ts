@@ -75,6 +75,9 @@ export async function gatewayOverhead(span: Span, rounds: number, warmUpSeconds:
         'events { worker_connections 4096; }',
         'http {',
         '  access_log off;',
+        // A load's connections stay open for the whole run (nginx closes a client connection
+        // after 1,000 requests by default, and a request racing that close counts as an error).
+        '  keepalive_requests 10000000;',
         ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((name) => `  ${name}_temp_path ${join(dir, name)};`),
         `  include ${join(dir, 'keyward.conf')};`,
         // The baseline: the same upstream (and keep-alive pool), no auth_request.
