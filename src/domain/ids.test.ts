@@ -13,6 +13,13 @@ describe('ids', () => {
     expect(isId('key', id + 'x')).toBe(false);
     expect(isId('key', 'key_' + 'U'.repeat(26))).toBe(false); // U is not in Crockford base32
   });
+  it('draw fresh random bits for every new millisecond, across many refills of the random pool', () => {
+    // 409 milliseconds' worth of random parts fit in the pool: 5,000 span a dozen refills.
+    const randomParts = Array.from({ length: 5_000 }, (_, i) => ulid(10_000_000 + i, 'pool-test').slice(10));
+    expect(new Set(randomParts).size).toBe(randomParts.length);
+    // Every one of the 16 random characters takes all 32 values somewhere (no stuck bytes).
+    for (let position = 0; position < 16; position++) expect(new Set(randomParts.map((part) => part[position])).size).toBe(32);
+  });
 });
 
 describe('encodeUlid', () => {
