@@ -20,7 +20,7 @@ export const PREFIX_PATTERN = '^[a-z][a-z0-9]{1,15}$';
 const PREFIX_REGEX = new RegExp(PREFIX_PATTERN);
 export const DEFAULT_PREFIX = 'kw';
 
-const TOKEN_REGEX = /^([a-z][a-z0-9]{1,15})_(live|test)_([0-9A-Za-z]{35})$/;
+const TOKEN_REGEX = /^[a-z][a-z0-9]{1,15}_(?:live|test)_[0-9A-Za-z]{35}$/;
 /** Longest well-formed token; anything longer is rejected before any parsing work. */
 export const MAX_TOKEN_LENGTH = 16 + 1 + 4 + 1 + BODY_LENGTH;
 
@@ -61,20 +61,8 @@ export function generateToken(prefix: string, environment: Environment): string 
   return payload + checksumOf(payload);
 }
 
-export interface ParsedToken {
-  prefix: string;
-  environment: Environment;
-}
-
-/** Parses and checks the checksum; null for anything that is not a well-formed token. No I/O. */
-export function parseToken(token: string): ParsedToken | null {
-  if (!isWellFormedToken(token)) return null;
-  const match = TOKEN_REGEX.exec(token)!;
-  return { prefix: match[1]!, environment: match[2] as Environment };
-}
-
-/** parseToken(token) !== null, without building anything: verify asks this of every token it is
- * shown, so the checksum is compared as a number (no substrings, no call into zlib). */
+/** True for a well-formed token whose checksum matches; no I/O. Verify asks this of every token it
+ * is shown, so the checksum is compared as a number (no substrings, no call into zlib). */
 export function isWellFormedToken(token: string): boolean {
   if (token.length > MAX_TOKEN_LENGTH || !TOKEN_REGEX.test(token)) return false;
   const split = token.length - CHECKSUM_LENGTH;
