@@ -18,8 +18,9 @@ export async function verifyVsRaw(span: Span, rounds: number, warmUpSeconds: num
   try {
     const projectId = await defaultProjectId(keyward);
     const key = await createKey(keyward, projectId, { name: 'bench', scopes: ['inference'] });
-    const quota = await createKey(keyward, projectId, { name: 'bench quota', scopes: ['inference'], limitedAmount: 1_000_000_000 });
-    const rateLimited = await createKey(keyward, projectId, { name: 'bench rate limit', scopes: ['inference'], rateLimit: { limit: 1_000_000, windowMs: 1_000 } });
+    // Names unlike other sections' keys: in the quick run the sections share one Keyward.
+    const quota = await createKey(keyward, projectId, { name: 'bench verify quota', scopes: ['inference'], limitedAmount: 1_000_000_000 });
+    const rateLimited = await createKey(keyward, projectId, { name: 'bench verify rate limit', scopes: ['inference'], rateLimit: { limit: 1_000_000, windowMs: 1_000 } });
     const unknownPayload = 'kw_live_' + 'U'.repeat(29);
     const scenarios = [
       { scenario: 'verify valid (cache warm)', body: { key: key.key, scopes: ['inference'] } },
