@@ -1,12 +1,12 @@
 // nginx with Keyward forward-auth (deploy/nginx/keyward.conf, a valid key on a location requiring
 // a scope) against the same nginx proxying the same upstream without auth_request: what putting
-// Keyward in front of an API costs in requests per second. Alternates A B A B, like the others.
+// Keyward in front of an API costs in requests per second. Alternates A B B A, like the others.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONNECTIONS, mean, runAutocannon, type Measurement, type Span } from './load.js';
+import { CONNECTIONS, mean, roundOrder, runAutocannon, type Measurement, type Span } from './load.js';
 import { createKey, defaultProjectId } from './api.js';
 import { allStarted, defaultKeyward, startUpstreamServer } from './servers.js';
 
@@ -112,7 +112,7 @@ export async function gatewayOverhead(span: Span, rounds: number, warmUpSeconds:
     const results: Measurement[][] = targets.map(() => []);
     if (warmUpSeconds > 0) for (const target of targets) await get(target.url, target.headers, { seconds: warmUpSeconds });
     for (let round = 0; round < rounds; round++) {
-      for (const [i, target] of targets.entries()) results[i]!.push(await get(target.url, target.headers, span));
+      for (const i of roundOrder(targets.length, round)) results[i]!.push(await get(targets[i]!.url, targets[i]!.headers, span));
     }
     const [withAuth, withoutAuth] = results.map(mean) as [Measurement, Measurement];
     return {

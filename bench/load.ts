@@ -77,15 +77,23 @@ export function mean(values: Measurement[]): Measurement {
   };
 }
 
-/** Measures each target `rounds` times in turn (A B A B …) with the same body per target, after
- * loading each for `warmUpSeconds` (JIT, caches; 0: no warm-up). */
+/** Measures each target `rounds` times, after loading each for `warmUpSeconds` (JIT, caches; 0:
+ * no warm-up). The rounds go forwards and backwards in turn (A B C … C B A …): with an even number
+ * of rounds every target's measurements sit at the same mean time, so a steady drift in the
+ * machine's speed (another tenant's load rising or falling) weighs on all of them alike. */
 export async function alternate(targets: { url: string; body: unknown }[], span: Span, rounds: number, warmUpSeconds: number): Promise<Measurement[]> {
   const results: Measurement[][] = targets.map(() => []);
   if (warmUpSeconds > 0) for (const target of targets) await load(target.url, target.body, { seconds: warmUpSeconds });
   for (let round = 0; round < rounds; round++) {
-    for (const [i, target] of targets.entries()) results[i]!.push(await load(target.url, target.body, span));
+    for (const i of roundOrder(targets.length, round)) results[i]!.push(await load(targets[i]!.url, targets[i]!.body, span));
   }
   return results.map(mean);
+}
+
+/** The targets' indexes in the order round `round` measures them: forwards, then backwards. */
+export function roundOrder(count: number, round: number): number[] {
+  const order = Array.from({ length: count }, (_, i) => i);
+  return round % 2 === 0 ? order : order.reverse();
 }
 
 /** Loads several servers at once, the connections (and requests) split between them (one cluster

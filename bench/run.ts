@@ -1,12 +1,11 @@
 // `npm run bench`: prints a table and writes bench/results/latest.json. Servers run as child
-// processes; autocannon (50 connections, keep-alive) runs here, alternating A B A B so drift on
-// a shared machine hits both sides. `--quick` is the short smoke run (CI: the bench must not rot).
+// processes; autocannon (50 connections, keep-alive) runs here, alternating between the targets
+// (A B … B A) so drift on a shared machine hits every side alike. `--quick` is the short smoke run (CI: the bench must not rot).
 // Sections may be named to run only those: `npm run bench -- scale-out`.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONNECTIONS, describeSpan, type Span } from './load.js';
 import { verifyVsRaw, type Comparison } from './verify-http.js';
-import { loggingOnOff } from './logging.js';
 import { pushThroughput } from './push.js';
 import { scaleOut } from './scale-out.js';
 import { gatewayOverhead } from './gateway.js';
@@ -15,7 +14,7 @@ import { inProcess } from './in-process.js';
 import { writePath } from './write-path.js';
 import { shareDefaultKeyward } from './servers.js';
 
-const SECTIONS = ['verify', 'logging', 'in-process', 'write', 'push', 'scale-out', 'gateway', 'scale'] as const;
+const SECTIONS = ['verify', 'in-process', 'write', 'push', 'scale-out', 'gateway', 'scale'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const quick = process.argv.includes('--quick');
@@ -27,10 +26,11 @@ if (unknown.length > 0) {
 }
 const runs = (section: Section) => named.length === 0 || named.includes(section);
 // Quick: every section runs once, briefly (a smoke test that the bench still works, not a
-// measurement): a few requests per load, no warm-up.
-const SPAN: Span = quick ? { requests: 100 } : { seconds: 10 };
+// measurement): a few requests per load, no warm-up. The full run: two rounds (one each way) of
+// 5 s per target, the whole bench in about 5 minutes.
+const SPAN: Span = quick ? { requests: 100 } : { seconds: 5 };
 const ROUNDS = quick ? 1 : 2;
-const WARM_UP_S = quick ? 0 : 2; // before the measured rounds, per target: JIT, caches
+const WARM_UP_S = quick ? 0 : 1; // before the measured rounds, per target: JIT, caches
 
 function row(c: Comparison): string {
   const cell = (m: Comparison['keyward']) => `${String(m.requestsPerSecond).padStart(8)}  ${`${m.p50Ms}/${m.p99Ms}`.padEnd(9)}`;
@@ -38,30 +38,21 @@ function row(c: Comparison): string {
   return `${c.scenario.padEnd(42)} ${cell(c.keyward)} ${cell(c.baseline)} ${c.ratio.toFixed(3).padStart(6)}${warn}`;
 }
 
-/** The verify and logging rows share one table: its header goes before the first of them. */
-let comparisonHeaderPrinted = false;
-function printComparisons(comparisons: Comparison[]): void {
-  if (!comparisonHeaderPrinted) {
-    console.log(`\nautocannon, ${CONNECTIONS} connections, keep-alive, ${describeSpan(SPAN)} × ${ROUNDS} rounds each, A B A B`);
-    console.log(`${'scenario'.padEnd(42)} ${'A req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'B req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'A/B'.padStart(6)}`);
-    console.log('  (A = Keyward; B = raw node:http for verify rows, Keyward with usage logs off for the logging row)');
-    comparisonHeaderPrinted = true;
-  }
-  for (const comparison of comparisons) console.log(row(comparison));
-}
+const header = () => `${'scenario'.padEnd(42)} ${'A req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'B req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'A/B'.padStart(6)}`;
 
 const results: Record<string, unknown> = {};
 
 /** Each section measures, keeps its result for latest.json, and returns how to print it. */
 const measure: Record<Section, () => Promise<() => void>> = {
   verify: async () => {
-    const comparisons = (results.verify = await verifyVsRaw(SPAN, ROUNDS, WARM_UP_S));
-    return () => printComparisons(comparisons);
-  },
-
-  logging: async () => {
-    const comparison = (results.logging = await loggingOnOff(SPAN, ROUNDS, WARM_UP_S));
-    return () => printComparisons([comparison]);
+    const { rows, logging, loggingOff } = await verifyVsRaw(SPAN, ROUNDS, WARM_UP_S);
+    [results.verify, results.logging, results.loggingOff] = [rows, logging, loggingOff];
+    return () => {
+      console.log(`\nverify: autocannon, ${CONNECTIONS} connections, keep-alive, ${describeSpan(SPAN)} × ${ROUNDS} rounds per target, rounds A B … B A`);
+      console.log(header());
+      console.log('  (A = Keyward; B = the raw node:http server, measured in the same rounds; the last row: B = Keyward with usage logs off)');
+      for (const comparison of [...rows, loggingOff, logging]) console.log(row(comparison));
+    };
   },
 
   'in-process': async () => {
@@ -87,7 +78,7 @@ const measure: Record<Section, () => Promise<() => void>> = {
   },
 
   push: async () => {
-    const push = (results.push = await pushThroughput(quick ? SPAN : { seconds: 10 }));
+    const push = (results.push = await pushThroughput(SPAN));
     return () => {
       console.log(
         `\npush, real-time: ${push.realtime.verifications} verifications in ${push.realtime.loadSeconds} s under load; ` +
@@ -98,12 +89,12 @@ const measure: Record<Section, () => Promise<() => void>> = {
   },
 
   'scale-out': async () => {
-    const span: Span = quick ? SPAN : { seconds: 5 };
+    const span: Span = quick ? SPAN : { seconds: 3 }; // 4 deployments × 2 keys: shorter loads
     // Quick: 3 invalidation samples, and a cluster of two nodes (one Keyward fewer to start).
     const result = (results.scaleOut = await scaleOut(span, ROUNDS, WARM_UP_S, quick ? 3 : 40, quick ? 2 : 3));
     return () => {
       const base = result.deployments[0]!;
-      console.log(`\nscale-out: the same ${CONNECTIONS} connections (split evenly over the nodes), ${describeSpan(span)} × ${ROUNDS} rounds, A B C D`);
+      console.log(`\nscale-out: the same ${CONNECTIONS} connections (split evenly over the nodes), ${describeSpan(span)} × ${ROUNDS} rounds, A B C D … D C B A`);
       console.log(`${'deployment'.padEnd(30)} ${'valid req/s'.padStart(11)}  ${'p50/p99'.padEnd(11)} ${'ratio'.padStart(5)}   ${'quota req/s'.padStart(11)}  ${'p50/p99'.padEnd(11)} ${'ratio'.padStart(5)}`);
       for (const d of result.deployments) {
         const cell = (m: typeof d.valid, b: typeof d.valid) =>
@@ -121,8 +112,8 @@ const measure: Record<Section, () => Promise<() => void>> = {
     return () => {
       const cell = (m: typeof g.withAuth) => `${String(m.requestsPerSecond).padStart(8)}  ${`${m.p50Ms}/${m.p99Ms}`.padEnd(9)}`;
       const bad = g.withAuth.non2xx + g.withAuth.errors + g.withoutAuth.non2xx + g.withoutAuth.errors;
-      console.log(`\ngateway: nginx (${g.nginxWorkers} worker) → upstream, GET with a valid key, ${CONNECTIONS} connections, ${describeSpan(SPAN)} × ${ROUNDS} rounds, A B A B`);
-      console.log(`${'scenario'.padEnd(42)} ${'A req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'B req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'A/B'.padStart(6)}`);
+      console.log(`\ngateway: nginx (${g.nginxWorkers} worker) → upstream, GET with a valid key, ${CONNECTIONS} connections, ${describeSpan(SPAN)} × ${ROUNDS} rounds, A B B A`);
+      console.log(header());
       console.log('  (A = nginx with auth_request to Keyward, deploy/nginx/keyward.conf; B = the same nginx proxying without it)');
       console.log(`${g.scenario.padEnd(42)} ${cell(g.withAuth)} ${cell(g.withoutAuth)} ${g.ratio.toFixed(3).padStart(6)}${bad > 0 ? '  ! non-2xx or errors' : ''}`);
     };
@@ -136,6 +127,19 @@ const measure: Record<Section, () => Promise<() => void>> = {
 
 const benchStarted = performance.now();
 const sections = SECTIONS.filter(runs);
+/** How long each section took, from its start until its figures were in. */
+const sectionSeconds: Partial<Record<Section, number>> = {};
+for (const name of sections) {
+  const run = measure[name];
+  measure[name] = async () => {
+    const started = performance.now();
+    try {
+      return await run();
+    } finally {
+      sectionSeconds[name] = Number(((performance.now() - started) / 1000).toFixed(1));
+    }
+  };
+}
 if (quick) {
   // The smoke run is mostly child processes starting up: it runs the sections at once, so those
   // overlap (their loads still take turns, see measureAlone), and one Keyward serves the sections
@@ -167,11 +171,12 @@ if (quick) {
   // One section at a time, printed as it ends, so nothing else competes with what is measured.
   for (const name of sections) (await measure[name]())();
 }
+const seconds = Object.entries(sectionSeconds).map(([name, s]) => `${name} ${s}`);
 
-console.log(`\nbench: ${((performance.now() - benchStarted) / 1000).toFixed(1)} s`);
+console.log(`\nbench: ${((performance.now() - benchStarted) / 1000).toFixed(1)} s (${quick ? 'at once' : 'one after another'}: ${seconds.join(', ')} s)`);
 const resultsDir = join(import.meta.dirname, 'results');
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(
   join(resultsDir, quick ? 'quick.json' : 'latest.json'),
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, connections: CONNECTIONS, span: SPAN, rounds: ROUNDS, ...results }, null, 2),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, connections: CONNECTIONS, span: SPAN, rounds: ROUNDS, sectionSeconds, ...results }, null, 2),
 );

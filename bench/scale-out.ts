@@ -6,7 +6,7 @@
 // until all of them refuse it is recorded.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { load, loadSpread, type Measurement, type Span } from './load.js';
+import { load, loadSpread, roundOrder, type Measurement, type Span } from './load.js';
 import { api, createKey, defaultProjectId } from './api.js';
 import { allStarted, defaultKeyward, startKeyward, type Server } from './servers.js';
 import { dropSchema } from '../src/storage/storage.js';
@@ -134,8 +134,8 @@ export async function scaleOut(span: Span, rounds: number, warmUpSeconds: number
       }
     }
     for (let round = 0; round < rounds; round++) {
-      for (const [i, target] of targets.entries()) results[i]!.valid.push(await measure(target, target.validKey, span));
-      for (const [i, target] of targets.entries()) results[i]!.quota.push(await measure(target, target.quotaKey, span));
+      for (const i of roundOrder(targets.length, round)) results[i]!.valid.push(await measure(targets[i]!, targets[i]!.validKey, span));
+      for (const i of roundOrder(targets.length, round)) results[i]!.quota.push(await measure(targets[i]!, targets[i]!.quotaKey, span));
     }
     const average = (values: Measurement[]): Measurement => {
       const n = values.length;

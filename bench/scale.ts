@@ -167,7 +167,7 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
   // Quick: one store (each size costs three processes: `keyward init` and two servers).
   const sizes = quick ? [2_000] : [1_000, 100_000, 1_000_000];
   const detailSize = quick ? 2_000 : 100_000;
-  const span: Span = quick ? { requests: 100 } : { seconds: 5 };
+  const span: Span = quick ? { requests: 100 } : { seconds: 3 };
   // Warm-ups, waits for the write-behind flushes and one thing at a time on the store only steady
   // the figures: the smoke run does without.
   const steady = !quick;
