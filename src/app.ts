@@ -131,7 +131,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const logError = (message: string) => (error: unknown) => app.log.error({ err: error }, message);
 
   // What varies with the deployment: where counters live and how caches hear of changes.
-  //   embedded (SQLite):           quota in the database, rate limits in memory, no bus
+  //   embedded (SQLite):           quota in the database (charged by its writer thread), rate limits in memory, no bus
   //   PostgreSQL without Redis:    both in the database (exact across nodes), LISTEN/NOTIFY
   //   Redis (with any database):   both in Redis (atomic scripts), Redis pub/sub
   const cache = new KeyCache({ maxEntries: config.keyCacheMaxEntries, ttlMs: config.keyCacheTtlMs });
@@ -140,7 +140,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       ? new RedisCounters(db, { url: config.redisUrl, prefix: config.redisPrefix, flushIntervalMs: config.usageFlushIntervalMs, onError: logError('redis counter write-back failed') })
       : storage.dialect === 'postgres'
         ? sqlCounters(db, logError('rate-limit reset failed'))
-        : embeddedCounters(db);
+        : embeddedCounters(db, storage.chargeQuota?.bind(storage));
   const bus =
     config.redisUrl !== undefined
       ? new RedisBus(config.redisUrl, config.redisPrefix, logError('redis invalidation channel error'))

@@ -1,6 +1,8 @@
 // Quota admission as one guarded UPDATE (`… WHERE used + cost <= limit RETURNING`): atomic on
 // SQLite and PostgreSQL alike, so no number of concurrent calls can admit more than the limit.
 // A refilling quota starts from zero when the stored period start is older than the current one.
+// On SQLite the server charges through the writer thread instead (usage-thread-main.ts), with a
+// prepared copy of this statement; a test holds the two to the same answers.
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../storage/database.js';
 import { refillPeriodStart } from '../domain/quota.js';

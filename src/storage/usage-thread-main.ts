@@ -3,13 +3,18 @@
 import { parentPort } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { usageRows, type KeyUsageRow, type UsageBatchMessage } from './usage-batch.js';
-import type { UsageThreadReply, UsageThreadRequest } from './usage-thread.js';
+import type { QuotaCharge, QuotaOutcome, UsageThreadReply, UsageThreadRequest } from './usage-thread.js';
 
 interface Store {
   file: SQLite.Database;
   appendEvents(batch: UsageBatchMessage): void;
   writeKeyUsage(rows: readonly KeyUsageRow[]): void;
+  chargeQuotas(charges: readonly QuotaCharge[]): QuotaOutcome[];
 }
+
+/** The key's usage that counts in the current period (`@periodStart`, null without refill): zero
+ * when the stored period is an older one. The same expression as consumeQuotaInSql's. */
+const CURRENT_USED = `(case when @periodStart is not null and coalesce(refill_period_start, 0) < @periodStart then 0 else used_amount end)`;
 
 const stores = new Map<string, Store>();
 
@@ -31,6 +36,16 @@ function open(path: string): Store {
        last_used_at = case when last_used_at is null or last_used_at < ? then ? else last_used_at end
      where id = ?`,
   );
+  // consumeQuotaInSql (sql-quota.ts) as two prepared statements: the guarded charge, and on
+  // refusal the usage as it stands.
+  const charge = file
+    .prepare(
+      `update api_keys set used_amount = ${CURRENT_USED} + @cost, refill_period_start = coalesce(@periodStart, refill_period_start)
+       where id = @keyId and limited_amount is not null and ${CURRENT_USED} + @cost <= limited_amount
+       returning used_amount`,
+    )
+    .pluck();
+  const usedNow = file.prepare(`select ${CURRENT_USED} from api_keys where id = @keyId`).pluck();
   const appendEvents = file.transaction((batch: UsageBatchMessage) => {
     const { events, rollups } = usageRows(batch);
     // Positional parameters: binding by name costs a look-up per column per row.
@@ -42,35 +57,46 @@ function open(path: string): Store {
   const writeKeyUsage = file.transaction((rows: readonly KeyUsageRow[]) => {
     for (const { keyId, count, lastUsedAt } of rows) updateKey.run(count, lastUsedAt, lastUsedAt, keyId);
   });
+  const chargeQuotas = file.transaction((charges: readonly QuotaCharge[]) =>
+    charges.map(({ keyId, cost, periodStart }): QuotaOutcome => {
+      const used = charge.get({ keyId, cost, periodStart }) as number | undefined;
+      if (used !== undefined) return { allowed: true, used };
+      return { allowed: false, used: (usedNow.get({ keyId, periodStart }) as number | undefined) ?? 0 };
+    }),
+  );
   // Immediate: take the write lock first (waiting for it through the busy timeout) rather than
   // fail on upgrading a read snapshot that another writer has since moved past.
   return {
     file,
     appendEvents: (batch) => appendEvents.immediate(batch),
     writeKeyUsage: (rows) => writeKeyUsage.immediate(rows),
+    chargeQuotas: (charges) => chargeQuotas.immediate(charges),
   };
 }
 
-function handle(request: UsageThreadRequest): void {
+/** Does the request; quota charges' outcomes are its answer. */
+function handle(request: UsageThreadRequest): QuotaOutcome[] | undefined {
   let store = stores.get(request.file);
   if (request.op === 'close') {
     store?.file.close();
     stores.delete(request.file);
-    return;
+    return undefined;
   }
   if (store === undefined) {
     store = open(request.file);
     stores.set(request.file, store);
   }
   if (request.op === 'events') store.appendEvents(request.batch);
-  else store.writeKeyUsage(request.rows);
+  else if (request.op === 'keyUsage') store.writeKeyUsage(request.rows);
+  else return store.chargeQuotas(request.charges);
+  return undefined;
 }
 
 parentPort!.on('message', (request: UsageThreadRequest) => {
   let reply: UsageThreadReply;
   try {
-    handle(request);
-    reply = { id: request.id };
+    const outcomes = handle(request);
+    reply = outcomes === undefined ? { id: request.id } : { id: request.id, outcomes };
   } catch (error) {
     reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
   }

@@ -1,7 +1,8 @@
 // The SQLite writer thread (usage-thread.ts) at the storage level: its writes land in the store
 // the main thread reads, it shares a file between stores of one process, it answers a failed
 // write with the error (and writes again once it can), and main-thread writes made while it
-// holds the write lock wait their turn instead of failing.
+// holds the write lock wait their turn instead of failing. Its quota charges answer as the
+// main-thread statement does, in order, batched, and fail together when they cannot be made.
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,8 @@ import { migrate, openSqlite, type Storage } from './storage.js';
 import { UsageBatch } from './usage-batch.js';
 import { createWorkspace } from '../workspaces/service.js';
 import { loadMasterKey } from '../secrets/master-key.js';
+import { consumeQuotaInSql } from '../counters/sql-quota.js';
+import { refillPeriodStart, type RefillInterval } from '../domain/quota.js';
 
 const dirs: string[] = [];
 const open: Storage[] = [];
@@ -99,6 +102,81 @@ describe.runIf(BACKEND === 'sqlite')('the SQLite writer thread', () => {
     await writing;
     const saved = await storage.db.selectFrom('settings').select('value').where('name', '=', 'during').executeTakeFirst();
     expect(saved?.value).toBe('x');
+  });
+});
+
+/** A store with one key (the workspace's admin key), given a quota: its id. */
+async function keyWithQuota(storage: Storage, dir: string, quota: { limited_amount: number | null; used_amount: number; refill_period_start: number | null }): Promise<string> {
+  const { db } = storage;
+  await createWorkspace(db, { name: 't', ownerEmail: 'owner@example.com', withAdminKey: true, now: Date.now(), masterKey: loadMasterKey(undefined, dir) });
+  const { id } = await db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow();
+  await db.updateTable('api_keys').set(quota).where('id', '=', id).execute();
+  return id;
+}
+
+describe.runIf(BACKEND === 'sqlite')('quota charges in the SQLite writer thread', () => {
+  // The thread runs its own prepared copy of consumeQuotaInSql's statement: both must answer
+  // every case alike and leave the same row behind.
+  it('answers as consumeQuotaInSql does: limits, costs, a refill period starting over, no quota, no key', async () => {
+    const now = Date.now();
+    const refill: RefillInterval = 'monthly';
+    const steps: { cost: number; refill: RefillInterval | null; unknownKey?: true; dropLimit?: true }[] = [
+      { cost: 3, refill }, // the stored period is an old one: counts from 0
+      { cost: 3, refill }, // 6 > 5: refused
+      { cost: 2, refill },
+      { cost: 1, refill: null }, // at the limit
+      { cost: 1, refill, unknownKey: true },
+      { cost: 1, refill: null, dropLimit: true }, // no quota: refused, usage as it stands
+    ];
+    type Charge = (storage: Storage, keyId: string, step: (typeof steps)[number]) => Promise<{ allowed: boolean; used: number }>;
+    const run = async (charge: Charge) => {
+      const { storage, dir } = await store();
+      const keyId = await keyWithQuota(storage, dir, { limited_amount: 5, used_amount: 4, refill_period_start: 0 });
+      const outcomes = [];
+      for (const step of steps) {
+        if (step.dropLimit === true) await storage.db.updateTable('api_keys').set({ limited_amount: null }).where('id', '=', keyId).execute();
+        outcomes.push(await charge(storage, step.unknownKey === true ? 'key_unknown' : keyId, step));
+      }
+      const row = await storage.db.selectFrom('api_keys').select(['used_amount', 'refill_period_start']).where('id', '=', keyId).executeTakeFirstOrThrow();
+      return { outcomes, row };
+    };
+    const inThread = await run((storage, keyId, step) =>
+      storage.chargeQuota!({ keyId, cost: step.cost, periodStart: step.refill === null ? null : refillPeriodStart(step.refill, now) }),
+    );
+    const onMain = await run((storage, keyId, step) => consumeQuotaInSql(storage.db, { keyId, cost: step.cost, limit: 5, refill: step.refill, now }));
+    expect(inThread).toEqual(onMain);
+    expect(inThread.outcomes).toEqual([
+      { allowed: true, used: 3 },
+      { allowed: false, used: 3 },
+      { allowed: true, used: 5 },
+      { allowed: false, used: 5 },
+      { allowed: false, used: 0 },
+      { allowed: false, used: 5 },
+    ]);
+    expect(inThread.row).toEqual({ used_amount: 5, refill_period_start: refillPeriodStart(refill, now) });
+  });
+
+  it('charges asked for at once in order, in batches, never past the limit', async () => {
+    const { storage, dir } = await store();
+    const keyId = await keyWithQuota(storage, dir, { limited_amount: 700, used_amount: 0, refill_period_start: null });
+    // More than one message's worth (MAX_CHARGES in storage.ts): the rest follows in the next.
+    const outcomes = await Promise.all(Array.from({ length: 1_200 }, () => storage.chargeQuota!({ keyId, cost: 1, periodStart: null })));
+    expect(outcomes.slice(0, 700)).toEqual(Array.from({ length: 700 }, (_, i) => ({ allowed: true, used: i + 1 })));
+    expect(outcomes.slice(700)).toEqual(Array.from({ length: 500 }, () => ({ allowed: false, used: 700 })));
+    const row = await storage.db.selectFrom('api_keys').select('used_amount').where('id', '=', keyId).executeTakeFirstOrThrow();
+    expect(row.used_amount).toBe(700);
+  });
+
+  it('fails every charge of a batch it cannot make, and a closed store refuses charges', async () => {
+    const { storage, dir } = await store();
+    const keyId = await keyWithQuota(storage, dir, { limited_amount: 10, used_amount: 0, refill_period_start: null });
+    await sql`alter table api_keys rename column used_amount to used_away`.execute(storage.db);
+    const failing = [1, 2].map(() => storage.chargeQuota!({ keyId, cost: 1, periodStart: null }));
+    for (const charge of failing) await expect(charge).rejects.toThrow(/used_amount/);
+    await sql`alter table api_keys rename column used_away to used_amount`.execute(storage.db);
+    expect(await storage.chargeQuota!({ keyId, cost: 1, periodStart: null })).toEqual({ allowed: true, used: 1 });
+    await storage.close();
+    await expect(storage.chargeQuota!({ keyId, cost: 1, periodStart: null })).rejects.toThrow('the store is closed');
   });
 });
 
