@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WORD_BITS, allowedEdits, approximateSubstring, bitParallelMatcher, nameMatcher, normalizeQuery, searchPieces } from './search.js';
+import { NAME_SEPARATOR, WORD_BITS, allowedEdits, approximateSubstring, bitParallelMatcher, countMatchingNames, nameMatcher, normalizeQuery, searchPieces } from './search.js';
 
 const nameMatches = (query: string, name: string) => nameMatcher(query)(name);
 
@@ -172,6 +172,32 @@ describe('nameMatcher', () => {
       }
     }
     expect(agreedMatches).toBeGreaterThan(1_500);
+  });
+});
+
+describe('countMatchingNames', () => {
+  it('counts the names in one string and those nameMatcher accepts, for every kind of query', () => {
+    const random = randomSource(11);
+    const alphabet = 'abcdeéfgABÉİß _-';
+    for (let q = 0; q < 200; q++) {
+      // Queries without edits (under 3 characters), bit-parallel ones, and longer than WORD_BITS.
+      const query = randomWord(random, alphabet, 1, q % 4 === 0 ? WORD_BITS + 12 : q % 4 === 1 ? 2 : 12);
+      const pattern = normalizeQuery(query);
+      const names = Array.from({ length: Math.floor(random() * 40) + 1 }, () =>
+        random() < 0.5 ? randomWord(random, alphabet, 0, 6) + mutate(pattern, random) + randomWord(random, alphabet, 0, 6) : randomWord(random, alphabet, 0, 24),
+      );
+      const matches = nameMatcher(query);
+      expect(countMatchingNames(query, names.join(NAME_SEPARATOR)), JSON.stringify({ query, names })).toEqual({
+        names: names.length,
+        matches: names.filter((name) => matches(name)).length,
+      });
+    }
+  });
+
+  it('takes an empty string for one empty name, and a separator at either end for an empty name there', () => {
+    expect(countMatchingNames('abc', '')).toEqual({ names: 1, matches: 0 });
+    expect(countMatchingNames('', '')).toEqual({ names: 1, matches: 1 });
+    expect(countMatchingNames('abc', `${NAME_SEPARATOR}abc${NAME_SEPARATOR}`)).toEqual({ names: 3, matches: 1 });
   });
 });
 

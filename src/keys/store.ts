@@ -4,7 +4,7 @@ import type { ApiKeyRow, ApiKeyUpdate, Database, DbOrTrx, KeySecretsTable, NewAp
 import type { Dialect } from '../storage/storage.js';
 import type { Environment } from '../domain/token.js';
 import type { KeyStatus } from '../domain/status.js';
-import { nameMatcher, searchPieces } from '../domain/search.js';
+import { NAME_SEPARATOR, countMatchingNames, nameMatcher, searchPieces } from '../domain/search.js';
 import { NAME_MATCHES } from '../storage/sqlite-functions.js';
 
 export async function findKey(db: DbOrTrx, workspaceId: string, keyId: string): Promise<ApiKeyRow | undefined> {
@@ -156,16 +156,27 @@ export async function searchPage(db: DbOrTrx, dialect: Dialect, filter: KeyFilte
 }
 
 /**
- * SQLite runs the matcher inside the queries (NAME_MATCHES), so no name becomes a JavaScript
- * object: the page query stops at the page's last match, and only the count reads every candidate.
+ * On SQLite the page query runs the matcher inside the query (NAME_MATCHES) and stops at the
+ * page's last match. The count must see every candidate: SQLite joins their names into one string
+ * and countMatchingNames counts in it: less time than a JavaScript call per row from SQL, and no
+ * string per name (100,000 keys, 200 counts: p50 25.4 vs 27.8 ms, max 40.6 vs 254.9 ms).
  */
 async function searchInQuery(db: DbOrTrx, filter: KeyFilter, search: string, offset: number, limit: number): Promise<SearchPage> {
   const matching = <O>(query: SelectQueryBuilder<Database, 'api_keys', O>) =>
     candidates(query, 'sqlite', filter, search).where((eb) => eb.fn<SqlBool>(NAME_MATCHES, [eb.val(search), eb.ref('name')]));
-  const [count, rows] = await Promise.all([
-    matching(db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('count'))).executeTakeFirstOrThrow(),
+  const [joined, rows] = await Promise.all([
+    candidates(
+      db.selectFrom('api_keys').select((eb) => [eb.fn.countAll<number>().as('count'), sql<string | null>`group_concat(name, ${NAME_SEPARATOR})`.as('names')]),
+      'sqlite',
+      filter,
+      search,
+    ).executeTakeFirstOrThrow(),
     newestFirst(matching(db.selectFrom('api_keys').selectAll())).limit(limit).offset(offset).execute(),
   ]);
+  const counted = joined.names === null ? { names: 0, matches: 0 } : countMatchingNames(search, joined.names);
+  if (counted.names === Number(joined.count)) return { rows, total: counted.matches };
+  // A name with the separator in it (stored before names were checked): count in SQL instead.
+  const count = await matching(db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('count'))).executeTakeFirstOrThrow();
   return { rows, total: Number(count.count) };
 }
 
