@@ -1,8 +1,9 @@
 // Quota admission as one guarded UPDATE (`… WHERE used + cost <= limit RETURNING`): atomic on
 // SQLite and PostgreSQL alike, so no number of concurrent calls can admit more than the limit.
 // A refilling quota starts from zero when the stored period start is older than the current one.
-// On SQLite the server charges through the writer thread instead (usage-thread-main.ts), with a
-// prepared copy of this statement; a test holds the two to the same answers.
+// The server charges through copies of this statement made for batches: on SQLite in the writer
+// thread (usage-thread-main.ts), on PostgreSQL in a function (migration 0007, chargeQuotasInPostgres
+// below); tests hold them to this one's answers.
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../storage/database.js';
 import { refillPeriodStart } from '../domain/quota.js';
@@ -34,4 +35,18 @@ export async function consumeQuotaInSql(db: DbOrTrx, request: QuotaRequest): Pro
     .where('id', '=', keyId)
     .executeTakeFirst();
   return { allowed: false, used: row === undefined ? 0 : Number(row.used) };
+}
+
+/**
+ * consumeQuotaInSql for several requests on PostgreSQL, in order, in one call and one transaction
+ * (one WAL flush instead of one per charge): keyward_charge_quotas (migration 0007) runs the same
+ * guarded statement per request.
+ */
+export async function chargeQuotasInPostgres(db: DbOrTrx, requests: readonly QuotaRequest[]): Promise<QuotaResult[]> {
+  const keyIds = requests.map((request) => request.keyId);
+  const costs = requests.map((request) => request.cost);
+  const periodStarts = requests.map((request) => (request.refill === null ? null : refillPeriodStart(request.refill, request.now)));
+  const { rows } = await sql<{ allowed: boolean; used: number }>`
+    select allowed, used from keyward_charge_quotas(${keyIds}::text[], ${costs}::bigint[], ${periodStarts}::bigint[])`.execute(db);
+  return rows.map((row) => ({ allowed: row.allowed, used: Number(row.used) }));
 }

@@ -9,6 +9,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatab
 import type { Database, Db } from './database.js';
 import { usageRows, type KeyUsageRow, type UsageBatch } from './usage-batch.js';
 import { UsageThread, type QuotaCharge, type QuotaOutcome } from './usage-thread.js';
+import { batchPerTurn } from './turn-batcher.js';
 import { migrations } from './migrations/index.js';
 import { registerSqliteFunctions } from './sqlite-functions.js';
 
@@ -61,7 +62,11 @@ export function openSqlite(dataDir: string): Storage {
     dialect: 'sqlite',
     appendUsage: (batch) => usageThread.run({ op: 'events', batch: batch.message }),
     writeKeyUsage: (rows) => usageThread.run({ op: 'keyUsage', rows }),
-    chargeQuota: chargeQuotas(usageThread),
+    // Every charge is a write: on the main thread each would commit on its own, and wait (blocking
+    // the event loop, as better-sqlite3 does) whenever the writer thread holds the write lock for a
+    // batch of usage-log rows. The writer thread makes them between its batches instead: those
+    // asked for in one turn in one message and one transaction, each still the guarded statement.
+    chargeQuota: batchPerTurn((charges: readonly QuotaCharge[]) => usageThread.chargeQuotas(charges), MAX_CHARGES),
     prepare: () => Promise.resolve(),
     async ping() {
       await sql`select 1`.execute(db);
@@ -73,36 +78,8 @@ export function openSqlite(dataDir: string): Storage {
   };
 }
 
-/** Most charges sent to the writer thread at once. */
-const MAX_CHARGES = 500;
-
-/**
- * Quota charges on SQLite. Every charge is a write: on the main thread each would commit on its
- * own, and wait (blocking the event loop, as better-sqlite3 does) whenever the writer thread holds
- * the write lock for a batch of usage-log rows. So they go to the writer thread instead, which
- * writes them between its batches: the charges asked for in one turn of the event loop together,
- * in one message and one transaction, each still the guarded statement that cannot pass the
- * limit, in the order asked.
- */
-function chargeQuotas(thread: UsageThread): (charge: QuotaCharge) => Promise<QuotaOutcome> {
-  type Waiting = { charge: QuotaCharge; resolve: (outcome: QuotaOutcome) => void; reject: (error: unknown) => void };
-  let waiting: Waiting[] = [];
-  const send = () => {
-    if (waiting.length === 0) return; // sent already, full
-    const batch = waiting;
-    waiting = [];
-    thread.chargeQuotas(batch.map((entry) => entry.charge)).then(
-      (outcomes) => batch.forEach((entry, i) => entry.resolve(outcomes[i]!)),
-      (error: unknown) => batch.forEach((entry) => entry.reject(error)),
-    );
-  };
-  return (charge) =>
-    new Promise((resolve, reject) => {
-      const count = waiting.push({ charge, resolve, reject });
-      if (count === MAX_CHARGES) send();
-      else if (count === 1) setImmediate(send);
-    });
-}
+/** Most quota charges in one batch (one message to the writer thread, or one round trip). */
+export const MAX_CHARGES = 500;
 
 /**
  * Kysely's SQLite driver prepares every statement it runs anew; preparing costs about as much as

@@ -7,6 +7,7 @@ import * as rateWindowsNameSearch from './0003_rate_windows_name_search.js';
 import * as settings from './0004_settings.js';
 import * as sessions from './0005_sessions.js';
 import * as keyListCoveringIndex from './0006_key_list_covering_index.js';
+import * as chargeQuotasFunction from './0007_charge_quotas_function.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '0004_settings': settings,
   '0005_sessions': sessions,
   '0006_key_list_covering_index': keyListCoveringIndex,
+  '0007_charge_quotas_function': chargeQuotasFunction,
 };

@@ -1,0 +1,92 @@
+// Quota charges on PostgreSQL without Redis go in batches through keyward_charge_quotas
+// (migration 0007): it must answer every case as consumeQuotaInSql does, leave the same row
+// behind, keep the order of a batch and never pass a limit.
+import { afterEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BACKEND, TEST_DATABASE_URL } from '../../test/helpers.js';
+import { dropSchema, migrate, openPostgres, type Storage } from '../storage/storage.js';
+import { createWorkspace } from '../workspaces/service.js';
+import { loadMasterKey } from '../secrets/master-key.js';
+import type { RefillInterval } from '../domain/quota.js';
+import { chargeQuotasInPostgres, consumeQuotaInSql } from './sql-quota.js';
+import { sqlCounters } from './sql.js';
+import type { QuotaRequest } from './counters.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A fresh schema with one key (the workspace's admin key) given a quota: the store and the key's id. */
+async function keyWithQuota(quota: { limited_amount: number | null; used_amount: number; refill_period_start: number | null }): Promise<{ storage: Storage; keyId: string }> {
+  const schema = `t_quota_${randomBytes(5).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'keyward-quota-'));
+  const storage = openPostgres(TEST_DATABASE_URL, schema, 4);
+  cleanups.push(async () => {
+    await storage.close();
+    await dropSchema(TEST_DATABASE_URL, schema);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await migrate(storage);
+  await createWorkspace(storage.db, { name: 't', ownerEmail: 'owner@example.com', withAdminKey: true, now: Date.now(), masterKey: loadMasterKey(undefined, dir) });
+  const { id } = await storage.db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow();
+  await storage.db.updateTable('api_keys').set(quota).where('id', '=', id).execute();
+  return { storage, keyId: id };
+}
+
+describe.runIf(BACKEND === 'postgres')('quota charges in batches on PostgreSQL', () => {
+  it('answers as consumeQuotaInSql does: limits, costs, a refill period starting over, no quota, no key', async () => {
+    const now = Date.now();
+    const monthly: RefillInterval = 'monthly';
+    // Each inner list is one batch; the limit is dropped before the last.
+    const batches: { cost: number; refill: RefillInterval | null; unknownKey?: true }[][] = [
+      [{ cost: 3, refill: monthly }, { cost: 3, refill: monthly }, { cost: 2, refill: monthly }], // old period: from 0; 6 > 5 refused; 5
+      [{ cost: 1, refill: null }, { cost: 1, refill: monthly, unknownKey: true }],
+      [{ cost: 1, refill: null }],
+    ];
+    const run = async (charge: (storage: Storage, requests: QuotaRequest[]) => Promise<{ allowed: boolean; used: number }[]>) => {
+      const { storage, keyId } = await keyWithQuota({ limited_amount: 5, used_amount: 4, refill_period_start: 0 });
+      const outcomes = [];
+      for (const [i, batch] of batches.entries()) {
+        if (i === batches.length - 1) await storage.db.updateTable('api_keys').set({ limited_amount: null }).where('id', '=', keyId).execute();
+        const requests = batch.map((step) => ({ keyId: step.unknownKey === true ? 'key_unknown' : keyId, cost: step.cost, limit: 5, refill: step.refill, now }));
+        outcomes.push(...(await charge(storage, requests)));
+      }
+      const row = await storage.db.selectFrom('api_keys').select(['used_amount', 'refill_period_start']).where('id', '=', keyId).executeTakeFirstOrThrow();
+      return { outcomes, row };
+    };
+    const batched = await run((storage, requests) => chargeQuotasInPostgres(storage.db, requests));
+    const oneByOne = await run(async (storage, requests) => {
+      const outcomes = [];
+      for (const request of requests) outcomes.push(await consumeQuotaInSql(storage.db, request));
+      return outcomes;
+    });
+    expect(batched).toEqual(oneByOne);
+    expect(batched.outcomes).toEqual([
+      { allowed: true, used: 3 },
+      { allowed: false, used: 3 },
+      { allowed: true, used: 5 },
+      { allowed: false, used: 5 },
+      { allowed: false, used: 0 },
+      { allowed: false, used: 5 },
+    ]);
+  });
+
+  it('charges asked for at once in order, in batches, never past the limit, also from two nodes', async () => {
+    const { storage, keyId } = await keyWithQuota({ limited_amount: 700, used_amount: 0, refill_period_start: null });
+    const counters = sqlCounters(storage.db, () => undefined);
+    const request = { keyId, cost: 1, limit: 700, refill: null, now: Date.now() };
+    // More than one batch's worth (MAX_CHARGES): the rest follows in the next.
+    const outcomes = await Promise.all(Array.from({ length: 600 }, () => counters.consumeQuota(request)));
+    expect(outcomes).toEqual(Array.from({ length: 600 }, (_, i) => ({ allowed: true, used: i + 1 })));
+    // A second node's counters on the same database, charging at the same time.
+    const other = sqlCounters(storage.db, () => undefined);
+    const both = await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? counters : other).consumeQuota(request)));
+    expect(both.filter((outcome) => outcome.allowed)).toHaveLength(100);
+    const row = await storage.db.selectFrom('api_keys').select('used_amount').where('id', '=', keyId).executeTakeFirstOrThrow();
+    expect(row.used_amount).toBe(700);
+  });
+});
