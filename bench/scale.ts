@@ -1,17 +1,18 @@
 // How Keyward copes with a big store: 1,000, 100,000 and 1,000,000 keys (quick: 2,000 only),
-// seeded in bulk (bench/seed.ts). Per size: start-up time, and verify throughput on one cached key
-// and on many keys that all miss the cache (so every verify reads SQLite); both should stay flat;
-// list and fuzzy-search latency (200 requests each at 100,000 keys, quick: 3 at 2,000; a few at
-// the other sizes). At 100,000 keys (quick: 2,000) also the heap per cached key.
+// seeded in bulk (bench/seed.ts), all kept until the end. Per size: start-up time, and verify
+// throughput on one cached key and on many keys that all miss the cache (so every verify reads
+// SQLite), the sizes' loads taking turns so their ratios compare moments close together (both
+// should stay flat); list and fuzzy-search latency (200 requests each at 100,000 keys, quick: 3 at
+// 2,000; a few at the other sizes). At 100,000 keys (quick: 2,000) also the heap per cached key.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { CONNECTIONS, describeSpan, load, runAutocannon, type Measurement, type Span } from './load.js';
+import { CONNECTIONS, describeSpan, load, mean, roundOrder, runAutocannon, type Measurement, type Span } from './load.js';
 import { ROOT_KEY, startKeyward, type Server } from './servers.js';
-import { seedStore } from './seed.js';
+import { seedStore, type SeededStore } from './seed.js';
 import type { CacheMemory } from './cache-memory.js';
 
 /** Different keys the cache-missing load goes round: the same number at every size (the smallest
@@ -154,13 +155,38 @@ async function startTimed(env: Record<string, string>, dataDir: string): Promise
   return { server, startupMs: Math.round(performance.now() - started) };
 }
 
-/** `step`, begun now if `early` (the smoke run overlaps what a measurement does one at a time),
- * else when called; either way, calling gives its result. */
-function begin<T>(early: boolean, step: () => Promise<T>): () => Promise<T> {
-  if (!early) return step;
-  const begun = step();
-  begun.catch(() => undefined); // rejects where it is awaited (not unhandled when an earlier step failed)
-  return () => begun;
+/** One seeded store. */
+interface Store {
+  size: number;
+  dataDir: string;
+  seeded: SeededStore;
+  /** Shuffled sample tokens; [0] is the warm key. */
+  tokens: string[];
+}
+
+/** Runs `step` for each of `items` at once (the smoke run overlaps what the full run does one at a time) or in turn. */
+async function each<T, R>(items: T[], atOnce: boolean, step: (item: T) => Promise<R>): Promise<R[]> {
+  if (atOnce) return Promise.all(items.map(step));
+  const results: R[] = [];
+  for (const item of items) results.push(await step(item));
+  return results;
+}
+
+/**
+ * Loads each store's server with its own load (`measure`), in rounds going forwards and backwards
+ * over the sizes (like alternate() in load.ts): the ratios between sizes are taken from loads
+ * interleaved in time, not minutes apart. Per store, the mean of its rounds.
+ */
+async function alternateStores(count: number, rounds: number, warmUpSeconds: number, measure: (i: number, span: Span) => Promise<Measurement>, span: Span): Promise<Measurement[]> {
+  if (warmUpSeconds > 0) for (let i = 0; i < count; i++) await measure(i, { seconds: warmUpSeconds });
+  const results: Measurement[][] = Array.from({ length: count }, () => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const i of roundOrder(count, round)) results[i]!.push(await measure(i, span));
+  }
+  return results.map((values) => {
+    const m = mean(values);
+    return { ...m, requestsPerSecond: Math.round(m.requestsPerSecond) };
+  });
 }
 
 export async function scale(quick: boolean): Promise<ScaleResult> {
@@ -168,7 +194,8 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
   const sizes = quick ? [2_000] : [1_000, 100_000, 1_000_000];
   const detailSize = quick ? 2_000 : 100_000;
   const span: Span = quick ? { requests: 100 } : { seconds: 3 };
-  // Warm-ups, waits for the write-behind flushes and one thing at a time on the store only steady
+  const rounds = quick ? 1 : 2;
+  // Warm-ups, waits for the write-behind flushes and one thing at a time on the stores only steady
   // the figures: the smoke run does without.
   const steady = !quick;
   const warmUpSeconds = steady ? 1 : 0;
@@ -178,92 +205,101 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
   const listRequests = (size: number) => (size === detailSize ? (quick ? 3 : 200) : 5);
   const listBudgetMs = (size: number) => (size === detailSize ? (quick ? 5_000 : 20_000) : 5_000);
 
-  const results: StoreSize[] = [];
-  const lists: ScaleResult['lists'] = [];
-  let memory: ScaleResult['memory'] | undefined;
-  for (const size of sizes) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-scale-'));
-    const servers: Promise<{ server: Server }>[] = []; // started on this store, all stopped at the end
-    const startOnStore = (env: Record<string, string>) => {
-      const started = startTimed(env, dataDir);
-      servers.push(started);
-      return started;
-    };
-    try {
+  const stores: Store[] = [];
+  const dataDirs: string[] = []; // removed at the end
+  const servers: Server[] = []; // every server started, all stopped at the end
+  const startOnStore = async (store: Store, env: Record<string, string>) => {
+    const started = await startTimed(env, store.dataDir);
+    servers.push(started.server);
+    return started;
+  };
+  try {
+    // Every store is seeded first and kept until the end, so the loads on different sizes can
+    // take turns.
+    for (const size of sizes) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-scale-'));
+      dataDirs.push(dataDir);
       const sampleSize = Math.min(size, size === detailSize ? Math.max(ROTATING_KEYS, memoryKeys + 1) : ROTATING_KEYS);
-      const store = await seedStore(dataDir, size, sampleSize);
-      const tokens = shuffled(store.sampleTokens);
-      const memoryTokens = tokens.slice(1, memoryKeys + 1); // tokens[0] is the warm key
-      // One at a time, each alone with the store: the exact heap measurement, server A, and server B
-      // once A has stopped. The smoke run begins all three at once.
-      const heap = begin(!steady, async () => (size === detailSize ? cacheMemoryExact(dataDir, memoryTokens) : null));
-      // Server A: a cache big enough for the memory measurement, with a TTL that outlasts it.
-      const serverA = begin(!steady, () => startOnStore({ KEYWARD_KEY_CACHE_MAX_ENTRIES: String(2 * memoryKeys), KEYWARD_KEY_CACHE_TTL_MS: '600000' }));
-      // Server B: a one-entry cache, so the rotating keys all go to SQLite.
-      const serverB = begin(!steady, () => startOnStore({ KEYWARD_KEY_CACHE_MAX_ENTRIES: '1' }));
-      const exact = await heap();
+      const seeded = await seedStore(dataDir, size, sampleSize);
+      stores.push({ size, dataDir, seeded, tokens: shuffled(seeded.sampleTokens) });
+    }
+    const detail = stores.find((store) => store.size === detailSize)!;
+    const memoryTokens = detail.tokens.slice(1, memoryKeys + 1); // tokens[0] is the warm key
 
-      const a = await serverA();
-      let warm: Measurement;
-      try {
-        // First, so the garbage of the loads below is not in its baseline.
-        if (exact !== null) {
-          const server = await cacheMemoryInServer(a.server, tokens[0]!, memoryTokens, steady);
-          memory = { storeKeys: size, cachedKeys: exact.cachedKeys, heapBytesPerKey: Math.round(exact.heapUsedBytes / exact.cachedKeys), server };
-        }
-        await assertValid(a.server, tokens.slice(0, 5));
-        const body = { key: tokens[0]!, scopes: ['inference'] };
-        if (warmUpSeconds > 0) await load(a.server.url, body, { seconds: warmUpSeconds }); // warm-up: JIT, cache
-        const measured = await load(a.server.url, body, span);
-        warm = { ...measured, requestsPerSecond: Math.round(measured.requestsPerSecond) };
-        const base = `/v1/projects/${store.projectId}/keys?page=1&pageSize=100`;
-        const page = await timeGets(a.server, base, listRequests(size), listBudgetMs(size));
-        const searches = [];
-        for (const query of SEARCHES) {
-          const { total, ...stats } = await timeGets(a.server, `${base}&search=${encodeURIComponent(query)}`, listRequests(size), listBudgetMs(size));
-          searches.push({ query, matches: total, ...stats });
-        }
-        lists.push({ keys: size, page, searches });
-      } finally {
-        await a.server.stop();
+    // The exact heap measurement alone with its store; then servers A one at a time (their
+    // start-up times measured alone). The smoke run begins them all at once.
+    const heap = steady ? await cacheMemoryExact(detail.dataDir, memoryTokens) : null;
+    const heapBegun = steady ? null : cacheMemoryExact(detail.dataDir, memoryTokens);
+    heapBegun?.catch(() => undefined); // rejects where it is awaited (not unhandled when a start failed)
+    // Servers A: a cache big enough for the memory measurement, with a TTL that outlasts it.
+    const serversA = await each(stores, !steady, (store) => startOnStore(store, { KEYWARD_KEY_CACHE_MAX_ENTRIES: String(2 * memoryKeys), KEYWARD_KEY_CACHE_TTL_MS: '600000' }));
+    const exact = heap ?? (await heapBegun!);
+    const detailA = serversA[stores.indexOf(detail)]!.server;
+    // First, so the garbage of the loads below is not in its baseline.
+    const inServer = await cacheMemoryInServer(detailA, detail.tokens[0]!, memoryTokens, steady);
+    const memory = { storeKeys: detail.size, cachedKeys: exact.cachedKeys, heapBytesPerKey: Math.round(exact.heapUsedBytes / exact.cachedKeys), server: inServer };
+    for (const [i, store] of stores.entries()) await assertValid(serversA[i]!.server, store.tokens.slice(0, 5));
+
+    const warm = await alternateStores(stores.length, rounds, warmUpSeconds, (i, loadSpan) => load(serversA[i]!.server.url, { key: stores[i]!.tokens[0]!, scopes: ['inference'] }, loadSpan), span);
+
+    const lists: ScaleResult['lists'] = [];
+    for (const [i, store] of stores.entries()) {
+      const server = serversA[i]!.server;
+      const base = `/v1/projects/${store.seeded.projectId}/keys?page=1&pageSize=100`;
+      const page = await timeGets(server, base, listRequests(store.size), listBudgetMs(store.size));
+      const searches = [];
+      for (const query of SEARCHES) {
+        const { total, ...stats } = await timeGets(server, `${base}&search=${encodeURIComponent(query)}`, listRequests(store.size), listBudgetMs(store.size));
+        searches.push({ query, matches: total, ...stats });
       }
+      lists.push({ keys: store.size, page, searches });
+    }
+    await Promise.all(serversA.map(({ server }) => server.stop()));
 
-      const b = await serverB();
-      let rotating: StoreSize['rotating'];
-      try {
-        const bodies = tokens.slice(0, ROTATING_KEYS).map(verifyBody);
-        if (warmUpSeconds > 0) await loadBodies(b.server.url, bodies, { seconds: warmUpSeconds }); // warm-up: JIT, SQLite page cache
-        const before = await readMetrics(b.server);
-        const measured = await loadBodies(b.server.url, bodies, span);
-        const after = await readMetrics(b.server);
+    // Servers B: a one-entry cache, so the rotating keys all go to SQLite.
+    const serversB = await each(stores, !steady, (store) => startOnStore(store, { KEYWARD_KEY_CACHE_MAX_ENTRIES: '1' }));
+    const bodies = stores.map((store) => store.tokens.slice(0, ROTATING_KEYS).map(verifyBody));
+    const counts = stores.map(() => ({ misses: 0, hits: 0, valid: 0, requests: 0 }));
+    const rotatingLoads = await alternateStores(
+      stores.length,
+      rounds,
+      warmUpSeconds,
+      async (i, loadSpan) => {
+        const server = serversB[i]!.server;
+        const before = await readMetrics(server);
+        const measured = await loadBodies(server.url, bodies[i]!, loadSpan);
+        const after = await readMetrics(server);
         // A labelled series appears with its first count: without a warm-up, not yet in `before`.
         const delta = (name: string) => metric(after, name) - (before.get(name) ?? 0);
-        const misses = delta('keyward_key_cache_misses_total');
-        rotating = { ...measured, keys: bodies.length, cacheMissRate: misses / Math.max(1, misses + delta('keyward_key_cache_hits_total')) };
-        const valid = delta('keyward_verifications_total{code="VALID"}');
-        if (valid < measured.requests * 0.99) throw new Error(`only ${valid} of ${measured.requests} rotating verifications were VALID`);
-      } finally {
-        await b.server.stop();
-      }
-
-      const first = results[0];
-      results.push({
-        keys: size,
-        accounts: store.accounts,
-        seedMs: store.seedMs,
-        databaseBytes: store.databaseBytes,
-        startupMs: a.startupMs,
-        warm,
-        rotating,
-        warmRatio: first === undefined ? 1 : Number((warm.requestsPerSecond / first.warm.requestsPerSecond).toFixed(3)),
-        rotatingRatio: first === undefined ? 1 : Number((rotating.requestsPerSecond / first.rotating.requestsPerSecond).toFixed(3)),
-      });
-    } finally {
-      await Promise.allSettled(servers.map(async (started) => (await started).server.stop()));
-      rmSync(dataDir, { recursive: true, force: true });
+        const count = counts[i]!;
+        count.misses += delta('keyward_key_cache_misses_total');
+        count.hits += delta('keyward_key_cache_hits_total');
+        count.valid += delta('keyward_verifications_total{code="VALID"}');
+        count.requests += measured.requests;
+        return measured;
+      },
+      span,
+    );
+    for (const [i, count] of counts.entries()) {
+      if (count.valid < count.requests * 0.99) throw new Error(`only ${count.valid} of ${count.requests} rotating verifications were VALID (${stores[i]!.size} keys)`);
     }
+
+    const results: StoreSize[] = stores.map((store, i) => ({
+      keys: store.size,
+      accounts: store.seeded.accounts,
+      seedMs: store.seeded.seedMs,
+      databaseBytes: store.seeded.databaseBytes,
+      startupMs: serversA[i]!.startupMs,
+      warm: warm[i]!,
+      rotating: { ...rotatingLoads[i]!, keys: bodies[i]!.length, cacheMissRate: counts[i]!.misses / Math.max(1, counts[i]!.misses + counts[i]!.hits) },
+      warmRatio: Number((warm[i]!.requestsPerSecond / warm[0]!.requestsPerSecond).toFixed(3)),
+      rotatingRatio: Number((rotatingLoads[i]!.requestsPerSecond / rotatingLoads[0]!.requestsPerSecond).toFixed(3)),
+    }));
+    return { span, sizes: results, lists, memory };
+  } finally {
+    await Promise.allSettled(servers.map((server) => server.stop()));
+    for (const dataDir of dataDirs) rmSync(dataDir, { recursive: true, force: true });
   }
-  return { span, sizes: results, lists, memory: memory! };
 }
 
 /** bench/cache-memory.ts on the seeded store (in the full run, no server is running on it meanwhile). */
@@ -305,7 +341,7 @@ const signed = (text: string) => (text.startsWith('-') ? text : `+${text}`);
 export function printScale(result: ScaleResult): void {
   const cell = (m: Measurement, ratio: number) =>
     `${String(m.requestsPerSecond).padStart(8)}  ${`${m.p50Ms}/${m.p99Ms}`.padEnd(9)} ${ratio.toFixed(3).padStart(6)}`;
-  console.log(`\nscale: verify on stores of growing size, autocannon ${CONNECTIONS} connections, keep-alive, ${describeSpan(result.span)} each`);
+  console.log(`\nscale: verify on stores of growing size, autocannon ${CONNECTIONS} connections, keep-alive, ${describeSpan(result.span)} per load, the sizes in turn (A B C … C B A)`);
   console.log('  (warm = one key from the cache; rotating = 1,000 keys in turn with a 1-entry cache, every verify reads SQLite; ratio = req/s ÷ smallest store)');
   console.log(
     `${'keys'.padStart(9)} ${'seed s'.padStart(6)} ${'db MB'.padStart(6)} ${'start ms'.padStart(8)}   ${'warm req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'ratio'.padStart(6)}   ${'rot. req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'ratio'.padStart(6)}  miss`,
