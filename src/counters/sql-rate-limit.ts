@@ -27,6 +27,27 @@ export async function hitRateLimitInSql(db: DbOrTrx, keyId: string, limit: numbe
   return { allowed: true, limit, remaining: Math.max(0, limit - Number(row.count)), resetAt };
 }
 
+/** One hit for hitRateLimitsInPostgres: the key's window of `windowMs` starting at `start`. */
+export interface RateLimitHit {
+  keyId: string;
+  limit: number;
+  windowMs: number;
+  start: number;
+}
+
+/**
+ * hitRateLimitInSql for several hits on PostgreSQL, in order, in one call and one transaction (one
+ * WAL flush instead of one per hit): keyward_hit_rate_limits (migration 0008) runs the same guarded
+ * upsert per hit. Per hit: the window's count after it, or 0 when refused; null for a key that is gone.
+ */
+export async function hitRateLimitsInPostgres(db: DbOrTrx, hits: readonly RateLimitHit[]): Promise<({ allowed: boolean; count: number } | null)[]> {
+  const { rows } = await sql<{ allowed: boolean | null; hits: number | null }>`
+    select allowed, hits from keyward_hit_rate_limits(
+      ${hits.map((hit) => hit.keyId)}::text[], ${hits.map((hit) => hit.limit)}::bigint[],
+      ${hits.map((hit) => hit.windowMs)}::bigint[], ${hits.map((hit) => hit.start)}::bigint[])`.execute(db);
+  return rows.map((row) => (row.allowed === null ? null : { allowed: row.allowed, count: row.hits === null ? 0 : Number(row.hits) }));
+}
+
 export async function resetRateLimitInSql(db: DbOrTrx, keyId: string): Promise<void> {
   await db.deleteFrom('rate_windows').where('key_id', '=', keyId).execute();
 }

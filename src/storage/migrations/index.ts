@@ -8,6 +8,7 @@ import * as settings from './0004_settings.js';
 import * as sessions from './0005_sessions.js';
 import * as keyListCoveringIndex from './0006_key_list_covering_index.js';
 import * as chargeQuotasFunction from './0007_charge_quotas_function.js';
+import * as hitRateLimitsFunction from './0008_hit_rate_limits_function.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0005_sessions': sessions,
   '0006_key_list_covering_index': keyListCoveringIndex,
   '0007_charge_quotas_function': chargeQuotasFunction,
+  '0008_hit_rate_limits_function': hitRateLimitsFunction,
 };

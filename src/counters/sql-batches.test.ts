@@ -1,6 +1,7 @@
-// Quota charges on PostgreSQL without Redis go in batches through keyward_charge_quotas
-// (migration 0007): it must answer every case as consumeQuotaInSql does, leave the same row
-// behind, keep the order of a batch and never pass a limit.
+// Quota charges and rate-limit hits on PostgreSQL without Redis go in batches through
+// keyward_charge_quotas and keyward_hit_rate_limits (migrations 0007, 0008): each must answer
+// every case as the single statement does (consumeQuotaInSql, hitRateLimitInSql), leave the same
+// rows behind, keep the order of a batch and never pass a limit.
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { loadMasterKey } from '../secrets/master-key.js';
 import type { RefillInterval } from '../domain/quota.js';
 import { chargeQuotasInPostgres, consumeQuotaInSql } from './sql-quota.js';
 import { sqlCounters } from './sql.js';
+import { hitRateLimitInSql, hitRateLimitsInPostgres } from './sql-rate-limit.js';
 import type { QuotaRequest } from './counters.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -88,5 +90,61 @@ describe.runIf(BACKEND === 'postgres')('quota charges in batches on PostgreSQL',
     expect(both.filter((outcome) => outcome.allowed)).toHaveLength(100);
     const row = await storage.db.selectFrom('api_keys').select('used_amount').where('id', '=', keyId).executeTakeFirstOrThrow();
     expect(row.used_amount).toBe(700);
+  });
+});
+
+describe.runIf(BACKEND === 'postgres')('rate-limit hits in batches on PostgreSQL', () => {
+  it('answers as hitRateLimitInSql does: the limit, a new window, another window length; a key that is gone answers null', async () => {
+    const now = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
+    // [window ms, time]: three hits and a refused one in one window, then a new window, then the
+    // same key with another window length (its limit changed).
+    const hits: [number, number][] = [[1_000, now], [1_000, now + 10], [1_000, now + 20], [1_000, now + 30], [1_000, now + 1_000], [60_000, now + 1_010]];
+    const run = async (hit: (storage: Storage, keyId: string, windowMs: number, at: number) => Promise<unknown>) => {
+      const { storage, keyId } = await keyWithQuota({ limited_amount: null, used_amount: 0, refill_period_start: null });
+      const outcomes = [];
+      for (const [windowMs, at] of hits) outcomes.push(await hit(storage, keyId, windowMs, at));
+      const row = await storage.db.selectFrom('rate_windows').selectAll().executeTakeFirstOrThrow();
+      return { outcomes, row: { ...row, key_id: row.key_id === keyId } };
+    };
+    const single = await run(async (storage, keyId, windowMs, at) => {
+      const result = await hitRateLimitInSql(storage.db, keyId, 3, windowMs, at);
+      return { allowed: result.allowed, remaining: result.remaining };
+    });
+    const batched = await run(async (storage, keyId, windowMs, at) => {
+      const [counted] = await hitRateLimitsInPostgres(storage.db, [{ keyId, limit: 3, windowMs, start: at - (at % windowMs) }]);
+      return { allowed: counted!.allowed, remaining: counted!.allowed ? 3 - counted!.count : 0 };
+    });
+    expect(batched).toEqual(single);
+    expect(batched.outcomes).toEqual([
+      { allowed: true, remaining: 2 },
+      { allowed: true, remaining: 1 },
+      { allowed: true, remaining: 0 },
+      { allowed: false, remaining: 0 },
+      { allowed: true, remaining: 2 },
+      { allowed: true, remaining: 2 },
+    ]);
+    const { storage, keyId } = await keyWithQuota({ limited_amount: null, used_amount: 0, refill_period_start: null });
+    const mixed = await hitRateLimitsInPostgres(storage.db, [
+      { keyId: 'key_gone', limit: 3, windowMs: 1_000, start: now },
+      { keyId, limit: 3, windowMs: 1_000, start: now },
+    ]);
+    expect(mixed).toEqual([null, { allowed: true, count: 1 }]);
+    await expect(hitRateLimitInSql(storage.db, 'key_gone', 3, 1_000, now)).rejects.toThrow(/foreign key/);
+  });
+
+  it('counts hits asked for at once in order, admits exactly the limit, and fails only the hit of a key that is gone', async () => {
+    const { storage, keyId } = await keyWithQuota({ limited_amount: null, used_amount: 0, refill_period_start: null });
+    const counters = sqlCounters(storage.db, () => undefined);
+    const now = Date.now();
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 200 }, () => counters.hitRateLimit(keyId, 50, 60_000, now)),
+      counters.hitRateLimit('key_gone', 50, 60_000, now),
+    ]);
+    const answers = results.slice(0, 200).map((result) => (result.status === 'fulfilled' ? { allowed: result.value.allowed, remaining: result.value.remaining } : 'rejected'));
+    expect(answers).toEqual([
+      ...Array.from({ length: 50 }, (_, i) => ({ allowed: true, remaining: 49 - i })),
+      ...Array.from({ length: 150 }, () => ({ allowed: false, remaining: 0 })),
+    ]);
+    expect(results[200]).toMatchObject({ status: 'rejected', reason: { message: expect.stringContaining('is gone') } });
   });
 });
