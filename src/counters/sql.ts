@@ -1,5 +1,6 @@
 // Counters for PostgreSQL without Redis: quotas and rate limits both decided by guarded atomic
-// statements in the shared database, so they are exact across any number of nodes.
+// statements in the shared database, so they are exact across any number of nodes. A node sends
+// what one turn of its event loop asks for in one call (one transaction, one WAL flush).
 import type { DbOrTrx } from '../storage/database.js';
 import type { Counters } from './counters.js';
 import { chargeQuotasInPostgres } from './sql-quota.js';

@@ -25,7 +25,7 @@ export interface Storage {
   /** Adds keys' usage counts and moves their lastUsedAt forward, atomically (the write-behind of
    * verify); on SQLite in the same writer thread. */
   writeKeyUsage(rows: readonly KeyUsageRow[]): Promise<void>;
-  /** SQLite only: a quota charge made by the writer thread (see chargeQuotas below). */
+  /** SQLite only: a quota charge, made by the writer thread in a batch (see openSqlite). */
   chargeQuota?(charge: QuotaCharge): Promise<QuotaOutcome>;
   /** Creates what must exist before migrations run (the PostgreSQL schema). */
   prepare(): Promise<void>;
@@ -78,7 +78,8 @@ export function openSqlite(dataDir: string): Storage {
   };
 }
 
-/** Most quota charges in one batch (one message to the writer thread, or one round trip). */
+/** Most quota charges or rate-limit hits in one batch (one message to the writer thread, or one
+ * round trip to PostgreSQL). */
 export const MAX_CHARGES = 500;
 
 /**
