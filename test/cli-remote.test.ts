@@ -162,7 +162,10 @@ describe('keyward keys / projects', () => {
       keyward(['keys', 'show', alphaId]),
       keyward(['keys', 'show', betaKey.id, '--json']),
       keyward(['keys', 'update', alphaId, '--rate-limit', 'lots']),
-      keyward(['keys', 'show', alphaId.slice(0, -1) + (alphaId.endsWith('7') ? '8' : '7')]), // well-formed, unknown
+      // Well-formed and unknown. Not a neighbour of alpha's id: ids minted in one millisecond (the
+      // test clock stands still) count up by one, so alpha's id with its last digit changed could
+      // be beta's.
+      keyward(['keys', 'show', `key_${'0'.repeat(26)}`]),
     ]);
     expect(listed.code).toBe(0);
     expect(listed.out).toMatch(/NAME\s+ID\s+START\s+STATUS\s+SCOPES\s+ENV\s+CREATED/);
