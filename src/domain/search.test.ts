@@ -37,10 +37,15 @@ describe('searchPieces', () => {
   it.each([
     ['', null],
     ['ab', ['ab']],
+    ['é', null], // the databases' LIKE would not match É
     ['abc', null], // one edit allowed, pieces would be too short
-    ['production', null],
-    ['abcdefgh', ['abc', 'fgh']],
-    ['ABCDEFGHIJKLMNOPQ', ['abcde', 'hij', 'mnopq']],
+    ['abcd', null],
+    ['abcde', ['ab', 'de']],
+    ['production', ['pro', 'uc', 'ion']], // two edits: three pieces, a gap at each cut
+    ['abcdefgh', ['abcd', 'fgh']],
+    ['ABCDEFGHIJKLMNOPQ', ['abcde', 'ghijk', 'mnopq']],
+    ['chloé laptop', null], // a piece outside ASCII
+    ['laptop chloé', null],
   ])('%j → %j', (query, expected) => {
     expect(searchPieces(query)).toEqual(expected);
   });
@@ -68,6 +73,35 @@ describe('searchPieces', () => {
     const twice = 'aXcdefghiYklmnop';
     expect(nameMatches(query, twice)).toBe(true);
     expect(pieces.some((piece) => twice.toLowerCase().includes(piece))).toBe(true);
+  });
+
+  it('never excludes a true match: random queries, each with as many random edits as it allows (swaps across gaps too), in random names', () => {
+    const random = randomSource(29);
+    const alphabet = 'abcdefghij -';
+    const pick = () => alphabet[Math.floor(random() * alphabet.length)]!;
+    let narrowed = 0;
+    let matched = 0;
+    for (let q = 0; q < 3_000; q++) {
+      const query = randomWord(random, 'abcdefghij', 3, 20);
+      const pieces = searchPieces(query);
+      if (pieces === null) continue;
+      narrowed++;
+      let variant = query;
+      for (let e = allowedEdits(query.length); e > 0; e--) {
+        const at = Math.floor(random() * variant.length);
+        const kind = Math.floor(random() * 4);
+        if (kind === 0) variant = variant.slice(0, at) + pick() + variant.slice(at); // insert
+        else if (kind === 1) variant = variant.slice(0, at) + variant.slice(at + 1); // delete
+        else if (kind === 2) variant = variant.slice(0, at) + pick() + variant.slice(at + 1); // substitute
+        else if (at + 1 < variant.length) variant = variant.slice(0, at) + variant[at + 1] + variant[at] + variant.slice(at + 2); // swap
+      }
+      const name = `${randomWord(random, alphabet, 0, 8)}${random() < 0.5 ? variant.toUpperCase() : variant}${randomWord(random, alphabet, 0, 8)}`;
+      if (!nameMatches(query, name)) continue;
+      matched++;
+      expect(pieces.some((piece) => name.toLowerCase().includes(piece)), JSON.stringify({ query, name, pieces })).toBe(true);
+    }
+    expect(narrowed).toBeGreaterThan(2_500);
+    expect(matched).toBeGreaterThan(2_000);
   });
 });
 

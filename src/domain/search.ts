@@ -201,26 +201,35 @@ function countingMatcher(pattern: string, edits: number): (text: string) => bool
   };
 }
 
-/** Shortest piece worth a substring condition (what a trigram index can serve). */
-const MIN_PIECE = 3;
+/** Shortest piece worth a substring condition. A trigram index (PostgreSQL) serves only pieces
+ * of three or more; a shorter one still narrows what reaches the matcher where names are scanned
+ * anyway (SQLite, or PostgreSQL when a piece is short), and one character narrows next to nothing. */
+const MIN_PIECE = 2;
 
 /**
  * Substrings of which every name matching `query` contains at least one: a cheap condition a
  * database can test (with a trigram index on PostgreSQL) before the exact check above. The query
- * is cut into edits + 1 pieces, each shortened by a character at every cut, so no single edit,
- * not even a swap of the two characters around a cut, breaks more than one piece. Null when the
- * pieces would be too short to narrow anything (then every name is a candidate).
+ * is cut into edits + 1 pieces with one character left out at every cut (the gap), so no single
+ * edit breaks more than one piece: a substitution, deletion or insertion touches one piece or a
+ * gap, and a swap of two neighbours either lies within a piece or pairs a gap with the piece on
+ * one side of it. With `edits` edits one piece is left whole, and it occurs in the name as is.
+ * Null when a piece would be too short to narrow anything, or holds a character outside ASCII
+ * (the databases' LIKE ignores only ASCII case, the matcher any case): then every name is a
+ * candidate.
  */
 export function searchPieces(query: string): string[] | null {
   const pattern = normalizeQuery(query);
   const edits = allowedEdits(pattern.length);
-  if (edits === 0) return pattern.length === 0 ? null : [pattern];
+  if (edits === 0) return pattern.length === 0 || !ASCII.test(pattern) ? null : [pattern];
   const parts = edits + 1;
+  const kept = pattern.length - edits; // characters in pieces: all but one gap per cut
   const pieces: string[] = [];
   for (let i = 0; i < parts; i++) {
-    const from = Math.round((i * pattern.length) / parts) + (i > 0 ? 1 : 0);
-    const to = Math.round(((i + 1) * pattern.length) / parts) - (i < parts - 1 ? 1 : 0);
+    const from = Math.round((i * kept) / parts) + i;
+    const to = Math.round(((i + 1) * kept) / parts) + i;
     pieces.push(pattern.slice(from, to));
   }
-  return pieces.every((piece) => piece.length >= MIN_PIECE) ? pieces : null;
+  return pieces.every((piece) => piece.length >= MIN_PIECE && ASCII.test(piece)) ? pieces : null;
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
