@@ -232,4 +232,5 @@ export function searchPieces(query: string): string[] | null {
   return pieces.every((piece) => piece.length >= MIN_PIECE && ASCII.test(piece)) ? pieces : null;
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
+/** Nothing outside ASCII (names hold no control characters, so printable ASCII is enough). */
+const ASCII = /^[\x20-\x7e]*$/;
