@@ -1,5 +1,5 @@
 // Quota charges and rate-limit hits on PostgreSQL without Redis go in batches through
-// keyward_charge_quotas and keyward_hit_rate_limits (migrations 0007, 0008): each must answer
+// keyward_charge_quotas and keyward_hit_rate_limits (migrations 0007 and 0009, 0008): each must answer
 // every case as the single statement does (consumeQuotaInSql, hitRateLimitInSql), leave the same
 // rows behind, keep the order of a batch and never pass a limit.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -75,6 +75,51 @@ describe.runIf(BACKEND === 'postgres')('quota charges in batches on PostgreSQL',
       { allowed: false, used: 0 },
       { allowed: false, used: 5 },
     ]);
+  });
+
+  it('answers as consumeQuotaInSql does when a batch mixes keys: random costs and refill periods, two keys and a gone one interleaved', async () => {
+    const now = Date.now();
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    // The first key refills daily (its stored period is an old one, so it starts over), the second never.
+    const refills: (RefillInterval | null)[] = ['daily', null, 'monthly'];
+    const batches = Array.from({ length: 6 }, () =>
+      Array.from({ length: 40 }, () => {
+        const key = Math.floor(random() * 3);
+        return { key, cost: Math.floor(random() * 4), refill: refills[key]! };
+      }),
+    );
+    // First of all, a charge over the first key's whole limit in its new period: refused, and it
+    // reports the new period's usage (0), not the old period's stored count.
+    batches[0]!.unshift({ key: 0, cost: 100, refill: 'daily' });
+    const run = async (charge: (storage: Storage, requests: QuotaRequest[]) => Promise<{ allowed: boolean; used: number }[]>) => {
+      const { storage, keyId } = await keyWithQuota({ limited_amount: 60, used_amount: 25, refill_period_start: 0 });
+      // A second key: the first's row under another id and name, with a quota of its own.
+      const row = await storage.db.selectFrom('api_keys').selectAll().where('id', '=', keyId).executeTakeFirstOrThrow();
+      const otherId = `${keyId.slice(0, -1)}${keyId.endsWith('0') ? '1' : '0'}`;
+      await storage.db.insertInto('api_keys').values({ ...row, id: otherId, name: 'second', limited_amount: 70, used_amount: 0, refill_period_start: null }).execute();
+      const ids = [keyId, otherId, 'key_gone'];
+      const outcomes = [];
+      for (const batch of batches) {
+        outcomes.push(...(await charge(storage, batch.map((step) => ({ keyId: ids[step.key]!, cost: step.cost, limit: 0, refill: step.refill, now })))));
+      }
+      const rows = await storage.db.selectFrom('api_keys').select(['id', 'used_amount', 'refill_period_start']).where('id', 'in', ids).orderBy('id').execute();
+      return { outcomes, rows: rows.map((r) => ({ ...r, id: ids.indexOf(r.id) })) };
+    };
+    const batched = await run((storage, requests) => chargeQuotasInPostgres(storage.db, requests));
+    const oneByOne = await run(async (storage, requests) => {
+      const outcomes = [];
+      for (const request of requests) outcomes.push(await consumeQuotaInSql(storage.db, request));
+      return outcomes;
+    });
+    expect(batched).toEqual(oneByOne);
+    // The case mix the comparison rests on: admissions and refusals on each of the two keys.
+    const steps = batches.flat();
+    for (const key of [0, 1]) {
+      const own = batched.outcomes.filter((_, i) => steps[i]!.key === key);
+      expect(own.filter((outcome) => outcome.allowed).length, `key ${key}`).toBeGreaterThan(10);
+      expect(own.filter((outcome) => !outcome.allowed).length, `key ${key}`).toBeGreaterThan(10);
+    }
   });
 
   it('charges asked for at once in order, in batches, never past the limit, also from two nodes', async () => {

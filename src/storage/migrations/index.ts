@@ -9,6 +9,7 @@ import * as sessions from './0005_sessions.js';
 import * as keyListCoveringIndex from './0006_key_list_covering_index.js';
 import * as chargeQuotasFunction from './0007_charge_quotas_function.js';
 import * as hitRateLimitsFunction from './0008_hit_rate_limits_function.js';
+import * as chargeQuotasPerKey from './0009_charge_quotas_per_key.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0006_key_list_covering_index': keyListCoveringIndex,
   '0007_charge_quotas_function': chargeQuotasFunction,
   '0008_hit_rate_limits_function': hitRateLimitsFunction,
+  '0009_charge_quotas_per_key': chargeQuotasPerKey,
 };
