@@ -1,5 +1,5 @@
 // Quota charges and rate-limit hits on PostgreSQL without Redis go in batches through
-// keyward_charge_quotas and keyward_hit_rate_limits (migrations 0007 and 0009, 0008): each must answer
+// keyward_charge_quotas and keyward_hit_rate_limits (migrations 0007 and 0009, 0008 and 0010): each must answer
 // every case as the single statement does (consumeQuotaInSql, hitRateLimitInSql), leave the same
 // rows behind, keep the order of a batch and never pass a limit.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { loadMasterKey } from '../secrets/master-key.js';
 import type { RefillInterval } from '../domain/quota.js';
 import { chargeQuotasInPostgres, consumeQuotaInSql } from './sql-quota.js';
 import { sqlCounters } from './sql.js';
-import { hitRateLimitInSql, hitRateLimitsInPostgres } from './sql-rate-limit.js';
+import { hitRateLimitInSql, hitRateLimitsInPostgres, type RateLimitHit } from './sql-rate-limit.js';
 import type { QuotaRequest } from './counters.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -177,6 +177,52 @@ describe.runIf(BACKEND === 'postgres')('rate-limit hits in batches on PostgreSQL
     await expect(hitRateLimitInSql(storage.db, 'key_gone', 3, 1_000, now)).rejects.toThrow(/foreign key/);
   });
 
+  it('answers as hitRateLimitInSql does when a batch mixes keys: random windows, two keys and a gone one interleaved', async () => {
+    const base = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
+    let seed = 13;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    // The first key: 5 per second; the second: 8 per minute, its limit changed to 4 per second
+    // half-way. Time moves on by up to 0.4 s between batches, so windows end within the run.
+    let at = base;
+    const batches = Array.from({ length: 8 }, (_, b) => {
+      at += Math.floor(random() * 400);
+      return Array.from({ length: 30 }, () => {
+        const key = Math.floor(random() * 3);
+        const [limit, windowMs] = key === 0 ? [5, 1_000] : b < 4 ? [8, 60_000] : [4, 1_000];
+        return { key, limit, windowMs, start: at - (at % windowMs) };
+      });
+    });
+    const run = async (hit: (storage: Storage, hits: RateLimitHit[]) => Promise<({ allowed: boolean; count: number } | null)[]>) => {
+      const { storage, keyId } = await keyWithQuota({ limited_amount: null, used_amount: 0, refill_period_start: null });
+      const row = await storage.db.selectFrom('api_keys').selectAll().where('id', '=', keyId).executeTakeFirstOrThrow();
+      const otherId = `${keyId.slice(0, -1)}${keyId.endsWith('0') ? '1' : '0'}`;
+      await storage.db.insertInto('api_keys').values({ ...row, id: otherId, name: 'second' }).execute();
+      const ids = [keyId, otherId, 'key_gone'];
+      const outcomes = [];
+      for (const batch of batches) outcomes.push(...(await hit(storage, batch.map((step) => ({ keyId: ids[step.key]!, limit: step.limit, windowMs: step.windowMs, start: step.start })))));
+      const windows = await storage.db.selectFrom('rate_windows').selectAll().orderBy('key_id').execute();
+      return { outcomes, windows: windows.map((w) => ({ ...w, key_id: ids.indexOf(w.key_id) })) };
+    };
+    const batched = await run((storage, hits) => hitRateLimitsInPostgres(storage.db, hits));
+    const oneByOne = await run(async (storage, hits) => {
+      const outcomes = [];
+      for (const { keyId, limit, windowMs, start } of hits) {
+        // A time inside the hit's window: hitRateLimitInSql works its window out from the time.
+        const result = await hitRateLimitInSql(storage.db, keyId, limit, windowMs, start).catch(() => null);
+        outcomes.push(result === null ? null : { allowed: result.allowed, count: result.allowed ? limit - result.remaining : 0 });
+      }
+      return outcomes;
+    });
+    expect(batched).toEqual(oneByOne);
+    const steps = batches.flat();
+    for (const key of [0, 1]) {
+      const own = batched.outcomes.filter((_, i) => steps[i]!.key === key);
+      expect(own.filter((outcome) => outcome?.allowed === true).length, `key ${key}`).toBeGreaterThan(5);
+      expect(own.filter((outcome) => outcome?.allowed === false).length, `key ${key}`).toBeGreaterThan(5);
+    }
+    expect(batched.outcomes.filter((_, i) => steps[i]!.key === 2).every((outcome) => outcome === null)).toBe(true);
+  });
+
   it('counts hits asked for at once in order, admits exactly the limit, and fails only the hit of a key that is gone', async () => {
     const { storage, keyId } = await keyWithQuota({ limited_amount: null, used_amount: 0, refill_period_start: null });
     const counters = sqlCounters(storage.db, () => undefined);
@@ -191,5 +237,15 @@ describe.runIf(BACKEND === 'postgres')('rate-limit hits in batches on PostgreSQL
       ...Array.from({ length: 150 }, () => ({ allowed: false, remaining: 0 })),
     ]);
     expect(results[200]).toMatchObject({ status: 'rejected', reason: { message: expect.stringContaining('is gone') } });
+  });
+
+  it('admits exactly the limit when two nodes start a key’s first window at the same time', async () => {
+    const { storage, keyId } = await keyWithQuota({ limited_amount: null, used_amount: 0, refill_period_start: null });
+    const nodes = [sqlCounters(storage.db, () => undefined), sqlCounters(storage.db, () => undefined)];
+    const now = Date.now();
+    const results = await Promise.all(Array.from({ length: 400 }, async (_, i) => nodes[i % 2]!.hitRateLimit(keyId, 100, 60_000, now)));
+    expect(results.filter((result) => result.allowed)).toHaveLength(100);
+    const window = await storage.db.selectFrom('rate_windows').select('count').where('key_id', '=', keyId).executeTakeFirstOrThrow();
+    expect(window.count).toBe(100);
   });
 });

@@ -37,8 +37,8 @@ export interface RateLimitHit {
 
 /**
  * hitRateLimitInSql for several hits on PostgreSQL, in order, in one call and one transaction (one
- * WAL flush instead of one per hit): keyward_hit_rate_limits (migration 0008) runs the same guarded
- * upsert per hit. Per hit: the window's count after it, or 0 when refused; null for a key that is gone.
+ * WAL flush instead of one per hit): keyward_hit_rate_limits (migrations 0008, 0010) decides each by
+ * the same rule. Per hit: the window's count after it, or 0 when refused; null for a key that is gone.
  */
 export async function hitRateLimitsInPostgres(db: DbOrTrx, hits: readonly RateLimitHit[]): Promise<({ allowed: boolean; count: number } | null)[]> {
   const { rows } = await sql<{ allowed: boolean | null; hits: number | null }>`

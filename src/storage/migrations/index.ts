@@ -10,6 +10,7 @@ import * as keyListCoveringIndex from './0006_key_list_covering_index.js';
 import * as chargeQuotasFunction from './0007_charge_quotas_function.js';
 import * as hitRateLimitsFunction from './0008_hit_rate_limits_function.js';
 import * as chargeQuotasPerKey from './0009_charge_quotas_per_key.js';
+import * as hitRateLimitsPerKey from './0010_hit_rate_limits_per_key.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0007_charge_quotas_function': chargeQuotasFunction,
   '0008_hit_rate_limits_function': hitRateLimitsFunction,
   '0009_charge_quotas_per_key': chargeQuotasPerKey,
+  '0010_hit_rate_limits_per_key': hitRateLimitsPerKey,
 };
