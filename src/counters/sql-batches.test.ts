@@ -16,6 +16,8 @@ import { chargeQuotasInPostgres, consumeQuotaInSql } from './sql-quota.js';
 import { sqlCounters } from './sql.js';
 import { hitRateLimitInSql, hitRateLimitsInPostgres, type RateLimitHit } from './sql-rate-limit.js';
 import type { QuotaRequest } from './counters.js';
+import type { Updateable } from 'kysely';
+import type { ApiKeysTable } from '../storage/database.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -39,6 +41,23 @@ async function keyWithQuota(quota: { limited_amount: number | null; used_amount:
   return { storage, keyId: id };
 }
 
+/** A second key: the first key's row under another id and name, with `changes`; its id. */
+async function secondKey(storage: Storage, keyId: string, changes: Updateable<ApiKeysTable>): Promise<string> {
+  const row = await storage.db.selectFrom('api_keys').selectAll().where('id', '=', keyId).executeTakeFirstOrThrow();
+  const otherId = `${keyId.slice(0, -1)}${keyId.endsWith('0') ? '1' : '0'}`;
+  await storage.db.insertInto('api_keys').values({ ...row, id: otherId, name: 'second', ...changes }).execute();
+  return otherId;
+}
+
+type Charge = (storage: Storage, requests: QuotaRequest[]) => Promise<{ allowed: boolean; used: number }[]>;
+/** The charges as the batch function makes them, and as the single statement does, one by one. */
+const chargeInBatch: Charge = (storage, requests) => chargeQuotasInPostgres(storage.db, requests);
+const chargeOneByOne: Charge = async (storage, requests) => {
+  const outcomes = [];
+  for (const request of requests) outcomes.push(await consumeQuotaInSql(storage.db, request));
+  return outcomes;
+};
+
 describe.runIf(BACKEND === 'postgres')('quota charges in batches on PostgreSQL', () => {
   it('answers as consumeQuotaInSql does: limits, costs, a refill period starting over, no quota, no key', async () => {
     const now = Date.now();
@@ -49,7 +68,7 @@ describe.runIf(BACKEND === 'postgres')('quota charges in batches on PostgreSQL',
       [{ cost: 1, refill: null }, { cost: 1, refill: monthly, unknownKey: true }],
       [{ cost: 1, refill: null }],
     ];
-    const run = async (charge: (storage: Storage, requests: QuotaRequest[]) => Promise<{ allowed: boolean; used: number }[]>) => {
+    const run = async (charge: Charge) => {
       const { storage, keyId } = await keyWithQuota({ limited_amount: 5, used_amount: 4, refill_period_start: 0 });
       const outcomes = [];
       for (const [i, batch] of batches.entries()) {
@@ -60,12 +79,8 @@ describe.runIf(BACKEND === 'postgres')('quota charges in batches on PostgreSQL',
       const row = await storage.db.selectFrom('api_keys').select(['used_amount', 'refill_period_start']).where('id', '=', keyId).executeTakeFirstOrThrow();
       return { outcomes, row };
     };
-    const batched = await run((storage, requests) => chargeQuotasInPostgres(storage.db, requests));
-    const oneByOne = await run(async (storage, requests) => {
-      const outcomes = [];
-      for (const request of requests) outcomes.push(await consumeQuotaInSql(storage.db, request));
-      return outcomes;
-    });
+    const batched = await run(chargeInBatch);
+    const oneByOne = await run(chargeOneByOne);
     expect(batched).toEqual(oneByOne);
     expect(batched.outcomes).toEqual([
       { allowed: true, used: 3 },
@@ -92,12 +107,9 @@ describe.runIf(BACKEND === 'postgres')('quota charges in batches on PostgreSQL',
     // First of all, a charge over the first key's whole limit in its new period: refused, and it
     // reports the new period's usage (0), not the old period's stored count.
     batches[0]!.unshift({ key: 0, cost: 100, refill: 'daily' });
-    const run = async (charge: (storage: Storage, requests: QuotaRequest[]) => Promise<{ allowed: boolean; used: number }[]>) => {
+    const run = async (charge: Charge) => {
       const { storage, keyId } = await keyWithQuota({ limited_amount: 60, used_amount: 25, refill_period_start: 0 });
-      // A second key: the first's row under another id and name, with a quota of its own.
-      const row = await storage.db.selectFrom('api_keys').selectAll().where('id', '=', keyId).executeTakeFirstOrThrow();
-      const otherId = `${keyId.slice(0, -1)}${keyId.endsWith('0') ? '1' : '0'}`;
-      await storage.db.insertInto('api_keys').values({ ...row, id: otherId, name: 'second', limited_amount: 70, used_amount: 0, refill_period_start: null }).execute();
+      const otherId = await secondKey(storage, keyId, { limited_amount: 70, used_amount: 0, refill_period_start: null });
       const ids = [keyId, otherId, 'key_gone'];
       const outcomes = [];
       for (const batch of batches) {
@@ -106,12 +118,8 @@ describe.runIf(BACKEND === 'postgres')('quota charges in batches on PostgreSQL',
       const rows = await storage.db.selectFrom('api_keys').select(['id', 'used_amount', 'refill_period_start']).where('id', 'in', ids).orderBy('id').execute();
       return { outcomes, rows: rows.map((r) => ({ ...r, id: ids.indexOf(r.id) })) };
     };
-    const batched = await run((storage, requests) => chargeQuotasInPostgres(storage.db, requests));
-    const oneByOne = await run(async (storage, requests) => {
-      const outcomes = [];
-      for (const request of requests) outcomes.push(await consumeQuotaInSql(storage.db, request));
-      return outcomes;
-    });
+    const batched = await run(chargeInBatch);
+    const oneByOne = await run(chargeOneByOne);
     expect(batched).toEqual(oneByOne);
     // The case mix the comparison rests on: admissions and refusals on each of the two keys.
     const steps = batches.flat();
@@ -194,9 +202,7 @@ describe.runIf(BACKEND === 'postgres')('rate-limit hits in batches on PostgreSQL
     });
     const run = async (hit: (storage: Storage, hits: RateLimitHit[]) => Promise<({ allowed: boolean; count: number } | null)[]>) => {
       const { storage, keyId } = await keyWithQuota({ limited_amount: null, used_amount: 0, refill_period_start: null });
-      const row = await storage.db.selectFrom('api_keys').selectAll().where('id', '=', keyId).executeTakeFirstOrThrow();
-      const otherId = `${keyId.slice(0, -1)}${keyId.endsWith('0') ? '1' : '0'}`;
-      await storage.db.insertInto('api_keys').values({ ...row, id: otherId, name: 'second' }).execute();
+      const otherId = await secondKey(storage, keyId, {});
       const ids = [keyId, otherId, 'key_gone'];
       const outcomes = [];
       for (const batch of batches) outcomes.push(...(await hit(storage, batch.map((step) => ({ keyId: ids[step.key]!, limit: step.limit, windowMs: step.windowMs, start: step.start })))));
