@@ -1,10 +1,15 @@
 // Storage set-up on PostgreSQL when several nodes start at once on an empty schema: every node's
 // schema creation and migration must succeed (`create schema if not exists` alone collides).
+// SQLite transactions against another connection committing in the middle of them.
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import { BACKEND, TEST_DATABASE_URL } from '../../test/helpers.js';
 import { sql } from 'kysely';
-import { dropSchema, migrate, openPostgres } from './storage.js';
+import { dropSchema, migrate, openPostgres, openSqlite } from './storage.js';
 import { migrations } from './migrations/index.js';
 
 describe('PostgreSQL set-up', () => {
@@ -21,6 +26,38 @@ describe('PostgreSQL set-up', () => {
         await Promise.all(nodes.map((node) => node.close()));
         await dropSchema(TEST_DATABASE_URL, schema);
       }
+    }
+  });
+});
+
+describe('SQLite transactions', () => {
+  // The usage writer thread is such another connection: before, a key created while it committed
+  // usage rows (the count of the account's keys read, then the insert) failed with
+  // SQLITE_BUSY_SNAPSHOT and the API answered 500.
+  it.runIf(BACKEND === 'sqlite')('a transaction that reads, then writes, is not failed by another connection writing in between', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyward-tx-'));
+    const storage = openSqlite(dir);
+    const other = new SQLite(join(dir, 'keyward.sqlite'), { timeout: 0 });
+    try {
+      await sql`create table t (x integer not null)`.execute(storage.db);
+      let otherWrite = 'not tried';
+      await storage.db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ n: number }>`select count(*) as n from t`.execute(trx);
+        try {
+          other.prepare('insert into t values (1)').run();
+          otherWrite = 'committed';
+        } catch (error) {
+          otherWrite = (error as { code?: string }).code ?? String(error);
+        }
+        await sql`insert into t values (${rows[0]!.n + 100})`.execute(trx);
+      });
+      expect(otherWrite).toBe('SQLITE_BUSY'); // it waits for the transaction (here, with no busy timeout, it gives up)
+      other.prepare('insert into t values (1)').run();
+      expect(other.prepare('select x from t order by rowid').pluck().all()).toEqual([100, 1]);
+    } finally {
+      other.close();
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

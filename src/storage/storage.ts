@@ -5,7 +5,19 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDatabase,
+  type SqliteDialectConfig,
+} from 'kysely';
 import type { Database, Db } from './database.js';
 import { usageRows, type KeyUsageRow, type UsageBatch } from './usage-batch.js';
 import { UsageThread, type QuotaCharge, type QuotaOutcome } from './usage-thread.js';
@@ -55,7 +67,7 @@ export function openSqlite(dataDir: string): Storage {
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
   registerSqliteFunctions(file);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(file) }) });
   const usageThread = new UsageThread(path);
   return {
     db,
@@ -76,6 +88,33 @@ export function openSqlite(dataDir: string): Storage {
       await db.destroy();
     },
   };
+}
+
+/**
+ * Kysely begins SQLite transactions with a plain (deferred) `begin`: the transaction reads from a
+ * snapshot and asks for the write lock only at its first write. The usage writer thread is a second
+ * connection to the same file; when it commits between a transaction's first read and its first
+ * write (a key created while verifications are logged: count the account's keys, then insert),
+ * SQLite cannot move the snapshot forward and fails the write with SQLITE_BUSY_SNAPSHOT at once,
+ * which the busy timeout does not wait out, and the request answered 500. `begin immediate` takes
+ * the write lock first (waiting, within the busy timeout, for the writer thread's batch), so what a
+ * transaction reads stays current until it commits.
+ */
+export class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
 }
 
 /** Most quota charges or rate-limit hits in one batch (one message to the writer thread, or one
