@@ -79,4 +79,36 @@ describe('UsageBatch', () => {
     // A message must survive the copy to another thread: no functions, nothing but the four fields.
     expect(structuredClone(batch.message).keys).toEqual([KEY_A]);
   });
+
+  // add() reuses the previous entry's refs when its key, outcome, ip or request repeat: runs of
+  // repeats, changes of one field at a time, and a caller changing its scopes array after add().
+  it('gives every entry its own key, outcome, ip, scopes and host, in random runs of repeats', () => {
+    const pick = <T>(values: readonly T[]): T => values[Math.floor(Math.random() * values.length)]!;
+    const keyA2 = { ...KEY_A }; // another object for the same key, as a cache reload makes
+    for (let round = 0; round < 20; round++) {
+      const batch = new UsageBatch(300);
+      const expected: unknown[][] = [];
+      let previous = entry({});
+      for (let i = 0; i < 300; i++) {
+        const next: UsageEntry = { ...previous, time: T0 + i };
+        // Mostly a repeat; otherwise one or more fields change.
+        if (Math.random() < 0.3) next.key = pick([KEY_A, KEY_B, keyA2]);
+        if (Math.random() < 0.2) next.outcome = pick(['VALID', 'DISABLED', 'INSUFFICIENT_SCOPE']);
+        if (Math.random() < 0.2) next.ip = pick(['10.0.0.1', '10.0.0.2', null]);
+        if (Math.random() < 0.3) {
+          const chosen = pick([undefined, [], ['read'], ['read', 'write'], ['write', 'read'], ['write']]);
+          next.scopes = chosen === undefined ? undefined : [...chosen];
+        }
+        if (Math.random() < 0.2) next.host = pick([undefined, 'a.example.com', 'b.example.com']);
+        const scopes = next.scopes === undefined ? undefined : [...next.scopes];
+        batch.add(next);
+        // The caller's array changes after add(): the entry keeps what it held then.
+        if (next.scopes !== undefined && next.scopes.length > 0 && Math.random() < 0.2) (next.scopes as string[])[0] = 'changed';
+        expected.push([next.key.id, next.outcome, next.ip, scopes === undefined || scopes.length === 0 ? null : JSON.stringify(scopes), next.host ?? null]);
+        previous = next;
+      }
+      const { events } = usageRows(structuredClone(batch.message));
+      expect(events.map((event) => [event.key_id, event.outcome, event.ip, event.scopes, event.host])).toEqual(expected);
+    }
+  });
 });

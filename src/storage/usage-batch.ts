@@ -63,6 +63,18 @@ export class UsageBatch {
   private readonly stringIndex = new Map<string, number>();
   private readonly requests: UsageBatchMessage['requests'] = [];
   private readonly requestIndex = new Map<string, number>();
+  // The previous entry's key, outcome, ip and request and their refs: a server's entries mostly
+  // repeat them (a busy key, VALID, the same caller and scopes), and comparing with the last one
+  // costs less than a map look-up, or the JSON text of the scopes that the look-up needs.
+  private lastKeyId: string | undefined;
+  private lastKeyRef = NONE;
+  private lastOutcome: string | undefined;
+  private lastOutcomeRef = NONE;
+  private lastIp: string | null | undefined;
+  private lastIpRef = NONE;
+  private lastScopes: readonly string[] | undefined;
+  private lastHost: string | undefined;
+  private lastRequestRef = NONE;
 
   constructor(readonly capacity: number) {
     this.numbers = new Float64Array(capacity * NUMBERS);
@@ -79,11 +91,29 @@ export class UsageBatch {
     this.numbers[n + 1] = entry.cost;
     this.numbers[n + 2] = entry.latencyUs;
     const r = this.length * REFS;
-    this.refs[r] = this.keyRef(entry.key);
-    this.refs[r + 1] = this.stringRef(entry.outcome);
-    this.refs[r + 2] = entry.ip === null ? NONE : this.stringRef(entry.ip);
-    const hasScopes = entry.scopes !== undefined && entry.scopes.length > 0;
-    this.refs[r + 3] = !hasScopes && entry.host === undefined ? NONE : this.requestRef(hasScopes ? JSON.stringify(entry.scopes) : null, entry.host ?? null);
+    const { key, outcome, ip, scopes, host } = entry;
+    if (key.id !== this.lastKeyId) {
+      this.lastKeyId = key.id;
+      this.lastKeyRef = this.keyRef(key);
+    }
+    this.refs[r] = this.lastKeyRef;
+    if (outcome !== this.lastOutcome) {
+      this.lastOutcome = outcome;
+      this.lastOutcomeRef = this.stringRef(outcome);
+    }
+    this.refs[r + 1] = this.lastOutcomeRef;
+    if (ip !== this.lastIp) {
+      this.lastIp = ip;
+      this.lastIpRef = ip === null ? NONE : this.stringRef(ip);
+    }
+    this.refs[r + 2] = this.lastIpRef;
+    if (host !== this.lastHost || !sameScopes(scopes, this.lastScopes)) {
+      const hasScopes = scopes !== undefined && scopes.length > 0;
+      this.lastRequestRef = !hasScopes && host === undefined ? NONE : this.requestRef(hasScopes ? JSON.stringify(scopes) : null, host ?? null);
+      this.lastHost = host;
+      this.lastScopes = scopes === undefined ? undefined : [...scopes]; // a copy: the caller's array is theirs to change
+    }
+    this.refs[r + 3] = this.lastRequestRef;
     this.length++;
   }
 
@@ -125,6 +155,13 @@ export class UsageBatch {
     }
     return index;
   }
+}
+
+function sameScopes(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The `key.verified` events of a batch, in order, and their counts per key, hour and outcome. */
