@@ -60,4 +60,18 @@ describe('SQLite transactions', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it.runIf(BACKEND === 'sqlite')('the main connection waits for locks, checks foreign keys and syncs at commits only in WAL checkpoints', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyward-tx-'));
+    const storage = openSqlite(dir);
+    try {
+      const pragma = async (name: string) => Object.values((await sql.raw(`pragma ${name}`).execute(storage.db)).rows[0] as object)[0] as number;
+      expect(await pragma('busy_timeout')).toBe(5000);
+      expect(await pragma('foreign_keys')).toBe(1);
+      expect(await pragma('synchronous')).toBe(1); // NORMAL
+    } finally {
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

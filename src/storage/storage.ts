@@ -24,6 +24,7 @@ import { UsageThread, type QuotaCharge, type QuotaOutcome } from './usage-thread
 import { batchPerTurn } from './turn-batcher.js';
 import { migrations } from './migrations/index.js';
 import { registerSqliteFunctions } from './sqlite-functions.js';
+import { connectionSettings } from './sqlite-settings.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -63,9 +64,8 @@ export function openSqlite(dataDir: string): Storage {
   const path = join(dataDir, 'keyward.sqlite');
   const file = new SQLite(path);
   file.pragma('journal_mode = WAL');
-  file.pragma('synchronous = NORMAL');
   file.pragma('foreign_keys = ON');
-  file.pragma('busy_timeout = 5000');
+  connectionSettings(file);
   registerSqliteFunctions(file);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(file) }) });
   const usageThread = new UsageThread(path);

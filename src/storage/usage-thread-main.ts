@@ -2,6 +2,7 @@
 // per request, an answer per request, in order.
 import { parentPort } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
+import { connectionSettings } from './sqlite-settings.js';
 import { usageRows, type KeyUsageRow, type UsageBatchMessage } from './usage-batch.js';
 import type { QuotaCharge, QuotaOutcome, UsageThreadReply, UsageThreadRequest } from './usage-thread.js';
 
@@ -20,9 +21,7 @@ const stores = new Map<string, Store>();
 
 function open(path: string): Store {
   const file = new SQLite(path);
-  // Per connection: the main thread's connection set WAL (kept in the file) and the same two.
-  file.pragma('synchronous = NORMAL');
-  file.pragma('busy_timeout = 5000');
+  connectionSettings(file);
   const insertEvent = file.prepare(
     `insert into events (id, time, type, workspace_id, project_id, key_id, account_id, outcome, scopes, host, ip, cost, latency_us, data)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
