@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { BACKEND, TEST_DATABASE_URL } from '../../test/helpers.js';
 import { sql } from 'kysely';
-import { dropSchema, migrate, openPostgres, openSqlite } from './storage.js';
+import { dropSchema, migrate, openPostgres, openSqlite, type Storage } from './storage.js';
 import { migrations } from './migrations/index.js';
 
 describe('PostgreSQL set-up', () => {
@@ -31,47 +31,50 @@ describe('PostgreSQL set-up', () => {
 });
 
 describe('SQLite transactions', () => {
-  // The usage writer thread is such another connection: before, a key created while it committed
-  // usage rows (the count of the account's keys read, then the insert) failed with
-  // SQLITE_BUSY_SNAPSHOT and the API answered 500.
-  it.runIf(BACKEND === 'sqlite')('a transaction that reads, then writes, is not failed by another connection writing in between', async () => {
+  /** A store on a new data dir for `run`, closed and removed afterwards. */
+  async function withSqlite(run: (storage: Storage, dir: string) => Promise<void>): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'keyward-tx-'));
     const storage = openSqlite(dir);
-    const other = new SQLite(join(dir, 'keyward.sqlite'), { timeout: 0 });
     try {
-      await sql`create table t (x integer not null)`.execute(storage.db);
-      let otherWrite = 'not tried';
-      await storage.db.transaction().execute(async (trx) => {
-        const { rows } = await sql<{ n: number }>`select count(*) as n from t`.execute(trx);
-        try {
-          other.prepare('insert into t values (1)').run();
-          otherWrite = 'committed';
-        } catch (error) {
-          otherWrite = (error as { code?: string }).code ?? String(error);
-        }
-        await sql`insert into t values (${rows[0]!.n + 100})`.execute(trx);
-      });
-      expect(otherWrite).toBe('SQLITE_BUSY'); // it waits for the transaction (here, with no busy timeout, it gives up)
-      other.prepare('insert into t values (1)').run();
-      expect(other.prepare('select x from t order by rowid').pluck().all()).toEqual([100, 1]);
+      await run(storage, dir);
     } finally {
-      other.close();
       await storage.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }
 
-  it.runIf(BACKEND === 'sqlite')('the main connection waits for locks, checks foreign keys and syncs at commits only in WAL checkpoints', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'keyward-tx-'));
-    const storage = openSqlite(dir);
-    try {
+  // The usage writer thread is such another connection: before, a key created while it committed
+  // usage rows (the count of the account's keys read, then the insert) failed with
+  // SQLITE_BUSY_SNAPSHOT and the API answered 500.
+  it.runIf(BACKEND === 'sqlite')('a transaction that reads, then writes, is not failed by another connection writing in between', () =>
+    withSqlite(async (storage, dir) => {
+      const other = new SQLite(join(dir, 'keyward.sqlite'), { timeout: 0 });
+      try {
+        await sql`create table t (x integer not null)`.execute(storage.db);
+        let otherWrite = 'not tried';
+        await storage.db.transaction().execute(async (trx) => {
+          const { rows } = await sql<{ n: number }>`select count(*) as n from t`.execute(trx);
+          try {
+            other.prepare('insert into t values (1)').run();
+            otherWrite = 'committed';
+          } catch (error) {
+            otherWrite = (error as { code?: string }).code ?? String(error);
+          }
+          await sql`insert into t values (${rows[0]!.n + 100})`.execute(trx);
+        });
+        expect(otherWrite).toBe('SQLITE_BUSY'); // it waits for the transaction (here, with no busy timeout, it gives up)
+        other.prepare('insert into t values (1)').run();
+        expect(other.prepare('select x from t order by rowid').pluck().all()).toEqual([100, 1]);
+      } finally {
+        other.close();
+      }
+    }));
+
+  it.runIf(BACKEND === 'sqlite')('the main connection waits for locks, checks foreign keys and syncs at commits only in WAL checkpoints', () =>
+    withSqlite(async (storage) => {
       const pragma = async (name: string) => Object.values((await sql.raw(`pragma ${name}`).execute(storage.db)).rows[0] as object)[0] as number;
       expect(await pragma('busy_timeout')).toBe(5000);
       expect(await pragma('foreign_keys')).toBe(1);
       expect(await pragma('synchronous')).toBe(1); // NORMAL
-    } finally {
-      await storage.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });

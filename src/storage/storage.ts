@@ -100,7 +100,7 @@ export function openSqlite(dataDir: string): Storage {
  * the write lock first (waiting, within the busy timeout, for the writer thread's batch), so what a
  * transaction reads stays current until it commits.
  */
-export class ImmediateSqliteDialect extends SqliteDialect {
+class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
   constructor(config: SqliteDialectConfig) {
     super(config);
