@@ -58,9 +58,16 @@ export function fastVerify(deps: FastVerifyDeps, next: Handler): Handler {
       const parsed = parseJsonBody(text);
       if ('error' in parsed) return fail(deps, response, validationError(parsed.field, parsed.error));
       if (!deps.validate(parsed.value)) return fail(deps, response, validationErrorFrom(deps.validate.errors ?? [], 'body'));
-      deps.verify.verify(parsed.value as VerifyRequest, clientIp(request, deps.trustProxy)).then(
+      let decided: VerifyResult | Promise<VerifyResult>;
+      try {
+        decided = deps.verify.verifyNow(parsed.value as VerifyRequest, clientIp(request, deps.trustProxy));
+      } catch (error) {
+        return failWith(deps, response, error);
+      }
+      if (!(decided instanceof Promise)) return send(deps, response, 200, replyText(decided));
+      decided.then(
         (result) => send(deps, response, 200, replyText(result)),
-        (error: unknown) => fail(deps, response, error instanceof Error ? error : new Error(String(error))),
+        (error: unknown) => failWith(deps, response, error),
       );
     });
   };
@@ -94,6 +101,10 @@ function clientIp(request: IncomingMessage, trustProxy: boolean): string | null 
     }
   }
   return request.socket.remoteAddress ?? null;
+}
+
+function failWith(deps: FastVerifyDeps, response: ServerResponse, error: unknown): void {
+  fail(deps, response, error instanceof Error ? error : new Error(String(error)));
 }
 
 function fail(deps: FastVerifyDeps, response: ServerResponse, error: Error): void {
