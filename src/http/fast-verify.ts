@@ -64,11 +64,9 @@ export function fastVerify(deps: FastVerifyDeps, next: Handler): Handler {
       } catch (error) {
         return failWith(deps, response, error);
       }
-      if (!(decided instanceof Promise)) return send(deps, response, 200, replyText(decided));
-      decided.then(
-        (result) => send(deps, response, 200, replyText(result)),
-        (error: unknown) => failWith(deps, response, error),
-      );
+      const answer = (result: VerifyResult) => send(deps, response, 200, replyText(result));
+      if (!(decided instanceof Promise)) return answer(decided);
+      decided.then(answer, (error: unknown) => failWith(deps, response, error));
     });
   };
 }

@@ -93,8 +93,7 @@ describe('parseJsonBody skipping the member scan', () => {
           expect(mayHaveBadMember(text, value), text).toBe(false);
           outcomes.skipped++;
         }
-      }
-      else if (expected.error.includes('more than once')) outcomes.duplicate++;
+      } else if (expected.error.includes('more than once')) outcomes.duplicate++;
       else if (expected.error.includes('not allowed')) outcomes.forbidden++;
       else outcomes.invalid++;
     }

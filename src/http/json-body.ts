@@ -85,9 +85,8 @@ export function mayHaveBadMember(text: string, value: object): boolean {
   for (let quote = text.indexOf('"'); quote !== -1; ) {
     const close = text.indexOf('"', quote + 1);
     let next = close + 1;
-    let c = text.charCodeAt(next);
-    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++next);
-    if (c === 0x3a) names++;
+    while (WHITESPACE.has(text.charCodeAt(next))) next++;
+    if (text.charCodeAt(next) === 0x3a) names++;
     quote = text.indexOf('"', next);
   }
   const members = countMembers(value);
@@ -105,7 +104,7 @@ function countMembers(value: object): number {
       continue;
     }
     for (const name in item) {
-      if (name === '__proto__' || name === 'constructor') return -1;
+      if (FORBIDDEN.has(name)) return -1;
       members++;
       const member = (item as Record<string, unknown>)[name];
       if (typeof member === 'object' && member !== null) (nested ??= []).push(member);
