@@ -9,6 +9,7 @@ import { checkMasterKey, loadMasterKey } from '../secrets/master-key.js';
 import { createWorkspace, ensureFirstWorkspace, type NewWorkspace } from '../workspaces/service.js';
 import { randomBase62 } from '../domain/token.js';
 import { REMOTE_HELP_LINES, runRemote } from './remote.js';
+import { warmUpNextTick } from '../http/tick-warm-up.js';
 
 const HELP = `Usage: keyward <command> [options]
 
@@ -104,6 +105,7 @@ function displayHost(host: string): string {
 }
 
 async function serve(config: Config): Promise<number> {
+  await warmUpNextTick();
   const { app, services } = await buildApp(config);
   const password = ownerPassword(config);
   const created = await ensureFirstWorkspace(services.storage.db, {
