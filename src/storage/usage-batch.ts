@@ -6,8 +6,9 @@
 import { newId } from '../domain/ids.js';
 import type { EventsTable, UsageRollupsTable } from './database.js';
 
-/** An events row as a batch produces it: every column but the generated ones. */
-export type UsageEventRow = Omit<EventsTable, 'seq' | 'tx'>;
+/** An events row as a batch produces it: every column but the generated ones. Always a
+ * `key.verified` event without `data` (the SQLite writer thread's insert has both as constants). */
+export type UsageEventRow = Omit<EventsTable, 'seq' | 'tx' | 'type' | 'data'> & { type: 'key.verified'; data: null };
 
 /** Who an entry belongs to: the verified key's owner chain. */
 export interface UsageKey {

@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { connectionSettings } from './sqlite-settings.js';
-import { usageRows, type KeyUsageRow, type UsageBatchMessage } from './usage-batch.js';
+import { usageRows, type KeyUsageRow, type UsageBatchMessage, type UsageEventRow } from './usage-batch.js';
 import type { QuotaCharge, QuotaOutcome, UsageThreadReply, UsageThreadRequest } from './usage-thread.js';
 
 interface Store {
@@ -17,15 +17,31 @@ interface Store {
  * when the stored period is an older one. The same expression as consumeQuotaInSql's. */
 const CURRENT_USED = `(case when @periodStart is not null and coalesce(refill_period_start, 0) < @periodStart then 0 else used_amount end)`;
 
+/** A usage event's columns, and their values: `type` and `data` are the same for every one (see
+ * UsageEventRow), so only the others are bound. */
+const EVENT_COLUMNS = 'id, time, type, workspace_id, project_id, key_id, account_id, outcome, scopes, host, ip, cost, latency_us, data';
+const EVENT_VALUES = `(?, ?, 'key.verified', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)`;
+/** Events per insert statement: one call into SQLite (and one set of parameters to bind) for
+ * that many rows instead of one each. The writer thread's CPU per event, 2,000-event batches into
+ * a fresh store (appendUsage alone, 120,000 events, three runs each): 4.49-4.62 µs one row at a time, 3.80-4.00 with 50
+ * rows per statement, 3.44-3.70 also without binding `type` and `data`. 20 to 500 rows per
+ * statement measured alike. */
+const ROWS_PER_INSERT = 50;
+
+/** The bound values of one event, in EVENT_VALUES' order. */
+function pushEvent(params: unknown[], e: UsageEventRow): void {
+  params.push(e.id, e.time, e.workspace_id, e.project_id, e.key_id, e.account_id, e.outcome, e.scopes, e.host, e.ip, e.cost, e.latency_us);
+}
+
 const stores = new Map<string, Store>();
 
 function open(path: string): Store {
   const file = new SQLite(path);
   connectionSettings(file);
-  const insertEvent = file.prepare(
-    `insert into events (id, time, type, workspace_id, project_id, key_id, account_id, outcome, scopes, host, ip, cost, latency_us, data)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const insertEvents = (rows: number) => file.prepare(`insert into events (${EVENT_COLUMNS}) values ${Array<string>(rows).fill(EVENT_VALUES).join(', ')}`);
+  const insertEvent = insertEvents(1);
+  const insertManyEvents = insertEvents(ROWS_PER_INSERT);
+  const params: unknown[] = [];
   const addRollup = file.prepare(
     `insert into usage_rollups (key_id, bucket, outcome, count, project_id) values (@key_id, @bucket, @outcome, @count, @project_id)
      on conflict (key_id, bucket, outcome) do update set count = usage_rollups.count + excluded.count`,
@@ -47,9 +63,18 @@ function open(path: string): Store {
   const usedNow = file.prepare(`select ${CURRENT_USED} from api_keys where id = @keyId`).pluck();
   const appendEvents = file.transaction((batch: UsageBatchMessage) => {
     const { events, rollups } = usageRows(batch);
-    // Positional parameters: binding by name costs a look-up per column per row.
-    for (const e of events) {
-      insertEvent.run(e.id, e.time, e.type, e.workspace_id, e.project_id, e.key_id, e.account_id, e.outcome, e.scopes, e.host, e.ip, e.cost, e.latency_us, e.data);
+    // Positional parameters (binding by name costs a look-up per column per row), as many rows
+    // per statement as fit.
+    let i = 0;
+    for (; i + ROWS_PER_INSERT <= events.length; i += ROWS_PER_INSERT) {
+      params.length = 0;
+      for (let j = i; j < i + ROWS_PER_INSERT; j++) pushEvent(params, events[j]!);
+      insertManyEvents.run(params);
+    }
+    for (; i < events.length; i++) {
+      params.length = 0;
+      pushEvent(params, events[i]!);
+      insertEvent.run(params);
     }
     for (const rollup of rollups) addRollup.run(rollup);
   });

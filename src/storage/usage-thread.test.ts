@@ -11,7 +11,7 @@ import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { BACKEND } from '../../test/helpers.js';
 import { migrate, openSqlite, type Storage } from './storage.js';
-import { UsageBatch } from './usage-batch.js';
+import { UsageBatch, usageRows } from './usage-batch.js';
 import { createWorkspace } from '../workspaces/service.js';
 import { loadMasterKey } from '../secrets/master-key.js';
 import { consumeQuotaInSql } from '../counters/sql-quota.js';
@@ -61,6 +61,39 @@ describe.runIf(BACKEND === 'sqlite')('the SQLite writer thread', () => {
     await second.appendUsage(batchOf([3]));
     expect(await costs(second)).toEqual([1, 2, 3]);
     await expect(first.appendUsage(batchOf([4]))).rejects.toThrow('the store is closed');
+  });
+
+  it('stores every event of a batch as usageRows makes it, many rows per statement and the rest one by one', async () => {
+    const { storage } = await store();
+    // 123 events: two statements of 50 rows and 23 single rows; every column varies.
+    const batch = new UsageBatch(123);
+    const keys = [
+      { id: 'key_a', workspaceId: 'wks_a', projectId: 'prj_a', accountId: 'acc_a' },
+      { id: 'key_b', workspaceId: 'wks_b', projectId: 'prj_b', accountId: null },
+    ];
+    const start = Date.UTC(2026, 0, 1);
+    for (let i = 0; i < 123; i++) {
+      batch.add({
+        time: start + i * 1_000,
+        key: keys[i % 2]!,
+        outcome: i % 3 === 0 ? 'VALID' : 'RATE_LIMITED',
+        scopes: i % 4 === 0 ? undefined : [`scope${i}`],
+        host: i % 5 === 0 ? `h${i}.example.com` : undefined,
+        ip: i % 6 === 0 ? null : `10.0.0.${i}`,
+        cost: i + 1,
+        latencyUs: 1_000 + i,
+      });
+    }
+    const expected = usageRows(structuredClone(batch.message)).events.map(({ id: _id, ...row }) => row);
+    await storage.appendUsage(batch);
+    const rows = await storage.db
+      .selectFrom('events')
+      .select(['id', 'time', 'type', 'workspace_id', 'project_id', 'key_id', 'account_id', 'outcome', 'scopes', 'host', 'ip', 'cost', 'latency_us', 'data'])
+      .orderBy('seq')
+      .execute();
+    expect(rows.map(({ id: _id, ...row }) => ({ ...row, time: Number(row.time) }))).toEqual(expected);
+    expect(new Set(rows.map((row) => row.id)).size).toBe(123);
+    expect(rows.every((row) => /^evt_/.test(row.id))).toBe(true);
   });
 
   it('answers a write it cannot make with the error, and writes again once it can', async () => {
