@@ -6,9 +6,12 @@
 import { newId } from '../domain/ids.js';
 import type { EventsTable, UsageRollupsTable } from './database.js';
 
+/** The type of every event a batch produces. */
+export const USAGE_EVENT_TYPE = 'key.verified';
+
 /** An events row as a batch produces it: every column but the generated ones. Always a
- * `key.verified` event without `data` (the SQLite writer thread's insert has both as constants). */
-export type UsageEventRow = Omit<EventsTable, 'seq' | 'tx' | 'type' | 'data'> & { type: 'key.verified'; data: null };
+ * USAGE_EVENT_TYPE event without `data` (the SQLite writer thread's insert has both as constants). */
+export type UsageEventRow = Omit<EventsTable, 'seq' | 'tx' | 'type' | 'data'> & { type: typeof USAGE_EVENT_TYPE; data: null };
 
 /** Who an entry belongs to: the verified key's owner chain. */
 export interface UsageKey {
@@ -181,7 +184,7 @@ export function usageRows(batch: UsageBatchMessage): { events: UsageEventRow[]; 
     events[i] = {
       id: newId('evt', time),
       time,
-      type: 'key.verified',
+      type: USAGE_EVENT_TYPE,
       workspace_id: key.workspaceId,
       project_id: key.projectId,
       key_id: key.id,

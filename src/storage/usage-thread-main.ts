@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { connectionSettings } from './sqlite-settings.js';
-import { usageRows, type KeyUsageRow, type UsageBatchMessage, type UsageEventRow } from './usage-batch.js';
+import { USAGE_EVENT_TYPE, usageRows, type KeyUsageRow, type UsageBatchMessage, type UsageEventRow } from './usage-batch.js';
 import type { QuotaCharge, QuotaOutcome, UsageThreadReply, UsageThreadRequest } from './usage-thread.js';
 
 interface Store {
@@ -20,12 +20,12 @@ const CURRENT_USED = `(case when @periodStart is not null and coalesce(refill_pe
 /** A usage event's columns, and their values: `type` and `data` are the same for every one (see
  * UsageEventRow), so only the others are bound. */
 const EVENT_COLUMNS = 'id, time, type, workspace_id, project_id, key_id, account_id, outcome, scopes, host, ip, cost, latency_us, data';
-const EVENT_VALUES = `(?, ?, 'key.verified', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)`;
+const EVENT_VALUES = `(?, ?, '${USAGE_EVENT_TYPE}', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)`;
 /** Events per insert statement: one call into SQLite (and one set of parameters to bind) for
  * that many rows instead of one each. The writer thread's CPU per event, 2,000-event batches into
- * a fresh store (appendUsage alone, 120,000 events, three runs each): 4.49-4.62 µs one row at a time, 3.80-4.00 with 50
- * rows per statement, 3.44-3.70 also without binding `type` and `data`. 20 to 500 rows per
- * statement measured alike. */
+ * a fresh store (appendUsage alone, 120,000 events, three runs each): 4.49-4.62 µs one row at a
+ * time, 3.80-4.00 with 50 rows per statement, 3.44-3.70 also without binding `type` and `data`.
+ * 20 to 500 rows per statement measured alike. */
 const ROWS_PER_INSERT = 50;
 
 /** The bound values of one event, in EVENT_VALUES' order. */
