@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isolatedBackend, TEST_DATABASE_URL, WITH_REDIS, type IsolatedBackend } from './helpers.js';
 import { Receiver, verifySignature } from './webhook-receiver.js';
 import { startKeyward, stopKeyward, type KeywardProcess } from './keyward-process.js';
+import { expandEvents } from '../src/storage/usage-chunk.js';
+import type { EventRow } from '../src/storage/database.js';
 
 const ROOT_KEY = 'multi-node-push-root-key-'.padEnd(48, 'z');
 const PUSH_TIMEOUT_MS = 2500; // A must be killed before its own send times out: room for a slow, shared machine
@@ -75,11 +77,12 @@ async function withDatabase<T>(use: (client: pg.Client) => Promise<T>): Promise<
   }
 }
 
-/** The project's events as recorded (what a history push must deliver), in stream order. */
+/** The project's events as recorded (what a history push must deliver), in stream order: each
+ * entry of a usage-log chunk on its own (storage/usage-chunk.ts). */
 async function recordedEventIds(projectId: string): Promise<string[]> {
   return withDatabase(async (client) => {
-    const { rows } = await client.query(`select id from ${backend.env.KEYWARD_DB_SCHEMA}.events where project_id = $1 order by tx, seq`, [projectId]);
-    return rows.map((row: { id: string }) => row.id);
+    const { rows } = await client.query(`select * from ${backend.env.KEYWARD_DB_SCHEMA}.events where project_id = $1 order by tx, seq`, [projectId]);
+    return expandEvents(rows as EventRow[]).map((entry) => entry.id);
   });
 }
 

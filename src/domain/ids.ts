@@ -64,6 +64,20 @@ export function ulid(now: number = Date.now(), stream = ''): string {
   return encodeUlid(now, state.high, state.low);
 }
 
+/** The random part of a ULID as two 40-bit halves, for a run of `count` ids that share it: the
+ * low half leaves room to add 0 .. count - 1 to it without a carry (usage-log chunks derive each
+ * entry's id that way, see storage/usage-chunk.ts). */
+export function randomUlidParts(count: number): [high: number, low: number] {
+  if (poolOffset + 10 > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const high = pool.readUIntBE(poolOffset, 5);
+  const low = pool.readUIntBE(poolOffset + 5, 5) % (HALF - count);
+  poolOffset += 10;
+  return [high, low];
+}
+
 export type IdKind = 'ws' | 'acc' | 'proj' | 'key' | 'evt' | 'aud';
 
 export function newId(kind: IdKind, now?: number): string {

@@ -366,6 +366,42 @@ describe('GET /v1/projects/{projectId}/logs', () => {
     expect(valid.flat()).toHaveLength(30);
   });
 
+  // A busy key's run of entries in one flush is one stored row (storage/usage-chunk.ts): pages,
+  // cursors and filters still go entry by entry, and cursors of the older two-part form still work.
+  it('pages and filters entry by entry within one stored chunk', async () => {
+    await start();
+    const projectId = await newProject();
+    const key = await keyIn(projectId, { scopes: ['inference'] });
+    const t0 = t.clock.now;
+    for (let i = 0; i < 12; i++) {
+      t.clock.now = t0 + i * 1000;
+      const scopes = i % 3 === 0 ? ['other'] : ['inference'];
+      expect((await verify(t, { key: key.key, scopes, cost: i })).code).toBe(i % 3 === 0 ? 'INSUFFICIENT_SCOPE' : 'VALID');
+    }
+    await t.built.logs.flush();
+    const rows = await t.built.services.storage.db.selectFrom('events').select(['seq', 'entries']).where('project_id', '=', projectId).where('type', '=', 'key.verified').execute();
+    expect(rows.map((row) => row.entries)).toEqual([12]);
+    const seq = Number(rows[0]!.seq);
+
+    const pages = await allPages(projectId, { limit: 5 });
+    expect(pages.map((page) => page.map((log) => log.cost))).toEqual([
+      [11, 10, 9, 8, 7],
+      [6, 5, 4, 3, 2],
+      [1, 0],
+    ]);
+    const first = await listLogs(projectId, { limit: 5 });
+    expect(first.body.nextCursor).toMatch(new RegExp(`^\\d+\\.${seq}\\.7$`)); // tx.seq.index of the page's last entry
+    // Outcome and time filters pick entries out of the chunk.
+    expect((await logsOf(projectId, { outcome: 'INSUFFICIENT_SCOPE' })).map((log) => log.cost)).toEqual([9, 6, 3, 0]);
+    expect((await logsOf(projectId, { from: iso(t0 + 4000), to: iso(t0 + 8000) })).map((log) => log.cost)).toEqual([7, 6, 5, 4]);
+    const filtered = await allPages(projectId, { limit: 1, outcome: 'VALID', from: iso(t0 + 2000) });
+    expect(filtered.flat().map((log) => log.cost)).toEqual([11, 10, 8, 7, 5, 4, 2]);
+    // A cursor from before chunks, `tx.seq`, means "older than that row".
+    const [tx] = String(first.body.nextCursor).split('.');
+    expect((await logsOf(projectId, { cursor: `${tx}.${seq}` })).map((log) => log.cost)).toEqual([]);
+    expect((await logsOf(projectId, { cursor: `${tx}.${seq + 1}` })).map((log) => log.cost)).toHaveLength(12);
+  });
+
   it('limit: default 100, at most 1000, at least 1', async () => {
     await start();
     const projectId = await newProject();

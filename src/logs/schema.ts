@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { IdPattern, Nullable, StringEnum, Timestamp } from '../http/schemas.js';
 import { VERIFY_CODES } from '../verify/service.js';
 
-export const CursorPattern = '^[0-9]{1,19}\\.[0-9]{1,19}$';
+export const CursorPattern = '^[0-9]{1,19}\\.[0-9]{1,19}(\\.[0-9]{1,19})?$';
 
 export const ListLogsQuery = Type.Object(
   {

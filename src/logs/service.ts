@@ -7,6 +7,8 @@ import { can, requireAny, type Actor } from '../domain/actor.js';
 import { findProject } from '../projects/store.js';
 import { findKey } from '../keys/store.js';
 import type { ListLogsInput, UsageInput, UsageLogResource } from './schema.js';
+import { rowEntries, type EventEntry } from '../storage/usage-chunk.js';
+import { comparePositions, type Position } from '../storage/stream-position.js';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -60,23 +62,57 @@ export class LogService {
     }
     const from = range('from', query.from);
     const to = range('to', query.to);
+    const { outcome } = query;
     let q = db.selectFrom('events').selectAll().where('project_id', '=', projectId).where('type', '=', 'key.verified');
     if (query.keyId !== undefined) q = q.where('key_id', '=', query.keyId);
     if (!all) q = q.where('account_id', '=', actor.accountId);
-    if (query.outcome !== undefined) q = q.where('outcome', '=', query.outcome);
+    // A usage-log chunk (usage-chunk.ts) has the outcome column only when all its entries share
+    // one, and spans first_time .. time: these pick the rows that may hold matching entries, and
+    // each entry is checked below.
+    if (outcome !== undefined) q = q.where((eb) => eb.or([eb('outcome', '=', outcome), eb.and([eb('entries', 'is not', null), eb('outcome', 'is', null)])]));
     if (from !== undefined) q = q.where('time', '>=', from);
-    if (to !== undefined) q = q.where('time', '<', to);
-    // Newest first in stream order (see stream-position.ts); the cursor is the last row's position.
+    if (to !== undefined) q = q.where(sql<number>`coalesce(first_time, time)`, '<', to);
+    const matches = (entry: EventEntry) =>
+      (outcome === undefined || entry.outcome === outcome) && (from === undefined || entry.time >= from) && (to === undefined || entry.time < to);
+    // Newest first in stream order (see stream-position.ts); the cursor is the last entry's
+    // position, `tx.seq.index` (`tx.seq` from before chunks: index 0, the only entry of its row).
+    let before: Position | undefined;
     if (query.cursor !== undefined) {
-      const [tx, seq] = query.cursor.split('.').map(Number) as [number, number];
-      q = q.where(sql<boolean>`(tx, seq) < (${tx}, ${seq})`);
+      const [tx, seq, index] = query.cursor.split('.').map(Number) as [number, number, number | undefined];
+      before = { tx, seq, index: index ?? 0 };
     }
-    const rows = await q.orderBy('tx', 'desc').orderBy('seq', 'desc').limit(query.limit + 1).execute();
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
+    const wanted = query.limit + 1;
+    const found: EventEntry[] = [];
+    // Rows are read a page at a time until a page's entries fill the page of logs: a row holds
+    // one matching entry or more, or (a chunk) none.
+    let rowsBefore: Position | undefined = before;
+    let inclusive = before !== undefined;
+    for (;;) {
+      let page = q;
+      if (rowsBefore !== undefined) {
+        const { tx, seq } = rowsBefore;
+        page = page.where(inclusive ? sql<boolean>`(tx, seq) <= (${tx}, ${seq})` : sql<boolean>`(tx, seq) < (${tx}, ${seq})`);
+      }
+      const rowLimit = wanted - found.length;
+      const rows = await page.orderBy('tx', 'desc').orderBy('seq', 'desc').limit(rowLimit).execute();
+      for (const row of rows) {
+        const entries = rowEntries(row);
+        for (let i = entries.count - 1; i >= 0 && found.length < wanted; i--) {
+          const entry = entries.at(i);
+          if (before !== undefined && comparePositions(entry, before) >= 0) continue;
+          if (matches(entry)) found.push(entry);
+        }
+      }
+      const last = rows[rows.length - 1];
+      if (found.length >= wanted || rows.length < rowLimit || last === undefined) break;
+      rowsBefore = { tx: Number(last.tx), seq: Number(last.seq), index: 0 };
+      inclusive = false;
+    }
+    const logs = found.slice(0, query.limit);
+    const last = logs[logs.length - 1];
     return {
-      logs: page.map(toUsageLog),
-      nextCursor: rows.length > query.limit && last !== undefined ? `${last.tx}.${last.seq}` : null,
+      logs: logs.map(toUsageLog),
+      nextCursor: found.length > query.limit && last !== undefined ? `${last.tx}.${last.seq}.${last.index}` : null,
     };
   }
 

@@ -8,7 +8,8 @@ import { sql } from 'kysely';
 import type { Db, DbOrTrx, EventRow, PushStreamRow } from '../storage/database.js';
 import { permissionsOf, type Role } from '../domain/permissions.js';
 import type { Dialect } from '../storage/storage.js';
-import { between, comparePositions, earliest, position, readable, type Position } from '../storage/stream-position.js';
+import { between, comparePositions, earliest, indexColumn, isBetween, position, readable, type Position } from '../storage/stream-position.js';
+import { expandEvent, type EventEntry } from '../storage/usage-chunk.js';
 import { open } from '../secrets/sealed-box.js';
 import { toUsageLog } from '../logs/service.js';
 import { signatureHeaders } from './signing.js';
@@ -134,9 +135,12 @@ export class PushDispatcher {
     const row = await this.o.db
       .selectFrom('push_streams as s')
       .select(
-        sql<number>`coalesce(sum((select count(*) from events e where e.project_id = s.project_id and (e.tx, e.seq) > (s.cursor_tx, s.cursor_seq) and (s.until_seq is null or (e.tx, e.seq) <= (s.until_tx, s.until_seq)))), 0)`.as(
-          'depth',
-        ),
+        // Entries of the rows after the cursor's row, plus those left in the cursor's row when
+        // the cursor is within it (a usage-log chunk's, see usage-chunk.ts).
+        sql<number>`coalesce(sum(
+          (select coalesce(sum(coalesce(e.entries, 1)), 0) from events e where e.project_id = s.project_id and (e.tx, e.seq) > (s.cursor_tx, s.cursor_seq) and (s.until_seq is null or (e.tx, e.seq) <= (s.until_tx, s.until_seq)))
+          + coalesce((select coalesce(e.entries, 1) - s.cursor_index - 1 from events e where s.cursor_index is not null and e.tx = s.cursor_tx and e.seq = s.cursor_seq), 0)
+        ), 0)`.as('depth'),
       )
       .where('s.state', 'in', ['active', 'running'])
       .executeTakeFirst();
@@ -165,25 +169,36 @@ export class PushDispatcher {
   }
 
   /** The next events of a stream, in order, limited to what the key's account may see. */
-  private async eventsAfter(stream: PushStreamRow, limit: number): Promise<EventRow[]> {
+  private async eventsAfter(stream: PushStreamRow, limit: number): Promise<EventEntry[]> {
     const onlyAccount = await visibleAccount(this.o.db, stream.key_id);
     if (onlyAccount === undefined) return []; // the key is gone
     // A retry resends exactly the batch that failed (same events, same webhook-id).
     const until = earliest(
       await readable(this.o.db, this.o.dialect),
       position(stream.until_tx, stream.until_seq),
-      position(stream.batch_end_tx, stream.batch_end_seq),
+      position(stream.batch_end_tx, stream.batch_end_seq, stream.batch_end_index),
     );
+    const after = position(stream.cursor_tx, stream.cursor_seq, stream.cursor_index)!;
+    // A row holds one entry or more, and only the first row (the cursor's own, when the cursor is
+    // within it) can hold no entry still to send: one row more than entries wanted is enough.
     let query = this.o.db
       .selectFrom('events')
       .selectAll()
       .where('project_id', '=', stream.project_id)
-      .where((eb) => between(eb, { tx: Number(stream.cursor_tx), seq: Number(stream.cursor_seq) }, until))
+      .where((eb) => between(eb, after, until))
       .orderBy('tx')
       .orderBy('seq')
-      .limit(limit);
+      .limit(limit + 1);
     if (onlyAccount !== null) query = query.where('account_id', '=', onlyAccount);
-    return query.execute();
+    const entries: EventEntry[] = [];
+    for (const row of await query.execute()) {
+      for (const entry of expandEvent(row)) {
+        if (!isBetween(entry, after, until)) continue;
+        entries.push(entry);
+        if (entries.length === limit) return entries;
+      }
+    }
+    return entries;
   }
 
   /** Sends the stream's next batch. False when there was nothing to do or another node holds it. */
@@ -219,10 +234,11 @@ export class PushDispatcher {
 
       const { events, last } = this.fitBatch(rows);
       const body = JSON.stringify({ type: 'events.batch', timestamp: new Date(now).toISOString(), data: { keyId: stream.key_id, events } });
-      const messageId = `msg_${createHash('sha256').update(`${stream.id}:${rows[0]!.seq}:${last.seq}`).digest('hex').slice(0, 32)}`;
+      const first = rows[0]!;
+      const messageId = `msg_${createHash('sha256').update(`${stream.id}:${first.seq}.${first.index}:${last.seq}.${last.index}`).digest('hex').slice(0, 32)}`;
       const headers = signatureHeaders(secret, messageId, Math.floor(now / 1000), body);
       const outcome = await sendWebhook(subscription.webhook_url, headers, body, { allowPrivate: this.o.allowPrivate, timeoutMs: this.o.timeoutMs });
-      await this.settle(stream, outcome, events.length, { tx: Number(last.tx), seq: Number(last.seq) });
+      await this.settle(stream, outcome, events.length, { tx: Number(last.tx), seq: Number(last.seq), index: last.index });
       return true;
     } catch (error) {
       await this.release(due.id, {}).catch(() => undefined);
@@ -231,7 +247,7 @@ export class PushDispatcher {
   }
 
   /** As many events as fit the byte bound (always at least one), in order. */
-  private fitBatch(rows: EventRow[]): { events: WebhookEvent[]; last: EventRow } {
+  private fitBatch(rows: EventEntry[]): { events: WebhookEvent[]; last: EventEntry } {
     const events: WebhookEvent[] = [];
     let bytes = 0;
     let last = rows[0]!;
@@ -253,7 +269,7 @@ export class PushDispatcher {
       const backoff = Math.min(this.o.maxRetryDelayMs, this.o.retryBaseMs * 2 ** (attempts - 1));
       const delay = Math.max(outcome.retryAfterMs ?? 0, Math.round(backoff * (0.5 + Math.random() / 2)));
       this.failedDeliveries++;
-      await this.release(stream.id, { attempts, next_attempt_at: now + delay, last_error: outcome.reason, batch_end_tx: last.tx, batch_end_seq: last.seq });
+      await this.release(stream.id, { attempts, next_attempt_at: now + delay, last_error: outcome.reason, batch_end_tx: last.tx, batch_end_seq: last.seq, batch_end_index: indexColumn(last) });
       return;
     }
     const delivered = outcome.kind === 'delivered';
@@ -264,8 +280,10 @@ export class PushDispatcher {
     await this.release(stream.id, {
       cursor_tx: last.tx,
       cursor_seq: last.seq,
+      cursor_index: indexColumn(last),
       batch_end_tx: null,
       batch_end_seq: null,
+      batch_end_index: null,
       attempts: 0,
       next_attempt_at: now,
       ...(delivered

@@ -13,7 +13,8 @@ import { Receiver, verifySignature } from '../../test/webhook-receiver.js';
 import { createWorkspace } from '../workspaces/service.js';
 import { newId } from '../domain/ids.js';
 import { loadMasterKey } from '../secrets/master-key.js';
-import { between, comparePositions, ORIGIN, readable, type Position } from '../storage/stream-position.js';
+import { between, comparePositions, END, isBetween, ORIGIN, position, readable, type Position } from '../storage/stream-position.js';
+import { expandEvents } from '../storage/usage-chunk.js';
 
 /** Reads the real time, so signature timestamps are current and retry delays elapse. */
 class WallClock extends TestClock {
@@ -68,22 +69,29 @@ async function pushState(t: TestApp, keyId: string, token?: string): Promise<any
   return response.body.push;
 }
 
-/** The project's events as recorded (the ground truth pushes must deliver), in stream order. */
-function recordedEvents(t: TestApp, options: { projectId?: string; after?: Position; until?: Position } = {}) {
-  return t.built.services.storage.db
+/** After every event. */
+const LAST: Position = { tx: Number.MAX_SAFE_INTEGER, seq: Number.MAX_SAFE_INTEGER, index: END };
+
+/** The project's events as recorded (the ground truth pushes must deliver), in stream order: each
+ * entry of a usage-log chunk on its own. */
+async function recordedEvents(t: TestApp, options: { projectId?: string; after?: Position; until?: Position } = {}) {
+  const after = options.after ?? ORIGIN;
+  const until = options.until ?? LAST;
+  const rows = await t.built.services.storage.db
     .selectFrom('events')
-    .select(['seq', 'id', 'type', 'key_id'])
+    .selectAll()
     .where('project_id', '=', options.projectId ?? t.projectId)
-    .where((eb) => between(eb, options.after ?? ORIGIN, options.until ?? { tx: Number.MAX_SAFE_INTEGER, seq: Number.MAX_SAFE_INTEGER }))
+    .where((eb) => between(eb, after, until))
     .orderBy('tx')
     .orderBy('seq')
     .execute();
+  return expandEvents(rows).filter((entry) => isBetween(entry, after, until));
 }
 
 /** Where a realtime stream started (its stored start position). */
 async function startOf(t: TestApp, keyId: string): Promise<Position> {
   const row = (await streamRow(t, keyId, 'realtime'))!;
-  return { tx: Number(row.start_tx), seq: Number(row.start_seq) };
+  return position(row.start_tx, row.start_seq)!;
 }
 
 function streamRow(t: TestApp, keyId: string, kind: 'realtime' | 'history') {
@@ -313,9 +321,20 @@ describe('historical push', () => {
     expect(second.history.progress).toBeGreaterThan(0);
     expect(second.history.progress).toBeLessThan(100);
     progress.push(second.history.progress);
+    expect(await t.built.dispatcher.queueDepth()).toBe(before.length - 5);
     rx.release();
-    await waitFor(() => rx.waiting === 1 && rx.received.length === 3, 'the third batch');
-    progress.push((await pushState(t, pusher.id)).history.progress);
+    // Batches 3 to 6, each while it is held: the queue is what is left to send, also while the
+    // cursor is within the verifications' stored chunk (one row of 40 entries).
+    let withinChunk = 0;
+    for (let batch = 3; batch <= 6; batch++) {
+      await waitFor(() => rx.waiting === 1 && rx.received.length === batch, `batch ${batch}`);
+      const state = await pushState(t, pusher.id);
+      progress.push(state.history.progress);
+      expect(await t.built.dispatcher.queueDepth()).toBe(before.length - state.history.delivered);
+      if ((await streamRow(t, pusher.id, 'history'))!.cursor_index! > 0) withinChunk++;
+      if (batch < 6) rx.release();
+    }
+    expect(withinChunk).toBeGreaterThan(0);
     rx.open();
 
     await waitFor(async () => {
@@ -780,6 +799,7 @@ describe('commit order (PostgreSQL)', () => {
     id: string;
     tx: number;
     seq: number;
+    index: number;
     type: string;
     key_id: string | null;
     data: string | null;
@@ -787,14 +807,7 @@ describe('commit order (PostgreSQL)', () => {
 
   /** The project's events after the stream's start, in stream order, with their positions. */
   function recordedAfter(t: TestApp, after: Position): Promise<Recorded[]> {
-    return t.built.services.storage.db
-      .selectFrom('events')
-      .select(['id', 'tx', 'seq', 'type', 'key_id', 'data'])
-      .where('project_id', '=', t.projectId)
-      .where((eb) => between(eb, after, { tx: Number.MAX_SAFE_INTEGER, seq: Number.MAX_SAFE_INTEGER }))
-      .orderBy('tx')
-      .orderBy('seq')
-      .execute();
+    return recordedEvents(t, { after });
   }
 
   /** A connection of its own on the app's schema, to hold a transaction open. */
@@ -817,7 +830,7 @@ describe('commit order (PostgreSQL)', () => {
       [newId('evt', now), now, t.workspaceId, t.projectId, keyId, t.ownerId, data],
     );
     const row = inserted.rows[0]!;
-    return { ...row, tx: Number(row.tx), seq: Number(row.seq) };
+    return { ...row, tx: Number(row.tx), seq: Number(row.seq), index: 0 };
   }
 
   /** Renames `keyId` through the API; returns the event it recorded. */
@@ -846,7 +859,7 @@ describe('commit order (PostgreSQL)', () => {
 
   /** Shows later events held back while `held` is open: recorded and committed, yet not pushed. */
   async function expectHeldBack(t: TestApp, rx: Receiver, held: Recorded, later: Recorded[]): Promise<void> {
-    const heldAt: Position = { tx: held.tx, seq: held.seq };
+    const heldAt: Position = { tx: held.tx, seq: held.seq, index: held.index };
     // The later events came from transactions that got their ids after the held one…
     for (const event of later) expect(event.tx).toBeGreaterThan(held.tx);
     // …so the readable position stays before the held transaction while it runs,
@@ -863,7 +876,7 @@ describe('commit order (PostgreSQL)', () => {
     const pushed = rx.acceptedEvents();
     for (const event of later) expect(pushed.some((e) => e.id === event.id), `${event.id} pushed past the open transaction`).toBe(false);
     // Nothing at or past the held transaction's position went out,
-    const positions = new Map((await recordedAfter(t, ORIGIN)).map((e) => [e.id, { tx: e.tx, seq: e.seq }]));
+    const positions = new Map((await recordedAfter(t, ORIGIN)).map((e) => [e.id, { tx: e.tx, seq: e.seq, index: e.index }]));
     for (const event of pushed) expect(comparePositions(positions.get(event.id)!, heldAt)).toBeLessThan(0);
     // and the later events wait in the queue (committed and visible, just not yet readable).
     expect(await t.built.dispatcher.queueDepth()).toBeGreaterThanOrEqual(later.length);

@@ -2,6 +2,7 @@
 // stop real-time push, start the one-time historical push, see progress. Without an address
 // nothing starts. Deleting the key, or the push, stops every stream at once (foreign-key cascade).
 // A push carries the project's events that the key's account may see (see visibleAccount).
+import { sql } from 'kysely';
 import type { Db, DbOrTrx, PushStreamRow } from '../storage/database.js';
 import { conflict, forbidden, notFound, validationError } from '../errors.js';
 import { requireAny, type Actor } from '../domain/actor.js';
@@ -122,8 +123,10 @@ export class PushService {
               state: 'active',
               cursor_tx: from.tx,
               cursor_seq: from.seq,
+              cursor_index: null,
               batch_end_tx: null,
               batch_end_seq: null,
+              batch_end_index: null,
               attempts: 0,
               next_attempt_at: now,
               last_error: null,
@@ -171,7 +174,7 @@ export class PushService {
       const onlyAccount = await visibleAccount(trx, key.id);
       let counting = trx
         .selectFrom('events')
-        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .select(sql<number>`coalesce(sum(coalesce(entries, 1)), 0)`.as('count'))
         .where('project_id', '=', key.project_id)
         .where((eb) => between(eb, ORIGIN, until));
       if (onlyAccount != null) counting = counting.where('account_id', '=', onlyAccount);
@@ -256,8 +259,10 @@ function newStream(key: ApiKeyRow, kind: 'realtime' | 'history', now: number) {
     until_seq: null,
     start_tx: null,
     start_seq: null,
+    cursor_index: null,
     batch_end_tx: null,
     batch_end_seq: null,
+    batch_end_index: null,
     total: 0,
     delivered: 0,
     failures: 0,

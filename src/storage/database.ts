@@ -90,7 +90,11 @@ export interface EventsTable {
   ip: string | null;
   cost: number | null;
   latency_us: number | null;
-  data: string | null; // JSON object
+  data: string | null; // JSON object; a usage-log chunk's entries (storage/usage-chunk.ts)
+  /** Usage-log chunks only: how many entries the row holds (null: the row is one event). */
+  entries: number | null;
+  /** Usage-log chunks only: the oldest entry's time (`time` is the newest's). */
+  first_time: number | null;
 }
 
 export interface UsageRollupsTable {
@@ -132,9 +136,11 @@ export interface PushStreamsTable {
   project_id: string;
   kind: string; // realtime | history
   state: string; // realtime: active | stopped; history: running | completed
-  /** The last delivered position (tx, seq). */
+  /** The last delivered position (tx, seq, index): the entry `cursor_index` of the row (tx, seq),
+   * or with `cursor_index` null the whole row (see stream-position.ts). */
   cursor_tx: number;
   cursor_seq: number;
+  cursor_index: number | null;
   /** history: the last position it covers. */
   until_tx: number | null;
   until_seq: number | null;
@@ -144,6 +150,7 @@ export interface PushStreamsTable {
   /** The last position of a batch that failed and will be retried: the retry sends the same batch. */
   batch_end_tx: number | null;
   batch_end_seq: number | null;
+  batch_end_index: number | null;
   total: number;
   delivered: number;
   failures: number;

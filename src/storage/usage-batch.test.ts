@@ -1,7 +1,9 @@
-// Usage-log entries in columns (usage-batch.ts): what goes in comes out as the same events rows
-// and hourly rollups the writer used to build one entry at a time.
+// Usage-log entries in columns (usage-batch.ts): what goes in comes out, read back through
+// usage-chunk.ts, as the same entries in the same order (a row per run of one key), and as
+// hourly rollups.
 import { describe, expect, it } from 'vitest';
-import { UsageBatch, usageRows, type UsageEntry, type UsageKey } from './usage-batch.js';
+import { UsageBatch, usageRows, type UsageBatchMessage, type UsageEntry, type UsageKey } from './usage-batch.js';
+import { expandEvents } from './usage-chunk.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
@@ -12,25 +14,60 @@ function entry(overrides: Partial<UsageEntry>): UsageEntry {
   return { time: T0, key: KEY_A, outcome: 'VALID', scopes: undefined, host: undefined, ip: '10.0.0.1', cost: 1, latencyUs: 12, ...overrides };
 }
 
+/** The batch's entries as readers get them back from its rows (stored in this order). */
+function stored(message: UsageBatchMessage) {
+  return readBack(usageRows(message).events);
+}
+
+function readBack(rows: ReturnType<typeof usageRows>['events']) {
+  return expandEvents(rows.map((row, i) => ({ ...row, seq: i + 1, tx: 0 })));
+}
+
 describe('UsageBatch', () => {
-  it('turns entries into events rows in order, every column as recorded', () => {
+  it('stores a row per run of one key, and every entry reads back in order, as recorded', () => {
     const batch = new UsageBatch(10);
     batch.add(entry({}));
     batch.add(entry({ time: T0 + 5, outcome: 'DISABLED', ip: null, cost: 3, latencyUs: 7 }));
     batch.add(entry({ time: T0 + 9, key: KEY_B, outcome: 'INSUFFICIENT_SCOPE', scopes: ['read', 'write'], host: 'api.example.com', ip: '10.0.0.2' }));
     batch.add(entry({ time: T0 + 10, scopes: [], ip: '10.0.0.1' }));
     const { events } = usageRows(batch.message);
-    expect(events.map(({ id: _id, ...row }) => row)).toEqual([
-      { time: T0, type: 'key.verified', workspace_id: 'wks_1', project_id: 'prj_1', key_id: 'key_a', account_id: 'acc_1', outcome: 'VALID', scopes: null, host: null, ip: '10.0.0.1', cost: 1, latency_us: 12, data: null },
-      { time: T0 + 5, type: 'key.verified', workspace_id: 'wks_1', project_id: 'prj_1', key_id: 'key_a', account_id: 'acc_1', outcome: 'DISABLED', scopes: null, host: null, ip: null, cost: 3, latency_us: 7, data: null },
-      { time: T0 + 9, type: 'key.verified', workspace_id: 'wks_1', project_id: 'prj_2', key_id: 'key_b', account_id: 'acc_2', outcome: 'INSUFFICIENT_SCOPE', scopes: '["read","write"]', host: 'api.example.com', ip: '10.0.0.2', cost: 1, latency_us: 12, data: null },
-      { time: T0 + 10, type: 'key.verified', workspace_id: 'wks_1', project_id: 'prj_1', key_id: 'key_a', account_id: 'acc_1', outcome: 'VALID', scopes: null, host: null, ip: '10.0.0.1', cost: 1, latency_us: 12, data: null },
+    // key_a's first two entries are one chunk (their outcomes differ: none on the row); the others plain rows.
+    expect(events.map(({ time, key_id, outcome, entries, first_time }) => ({ time, key_id, outcome, entries, first_time }))).toEqual([
+      { time: T0 + 5, key_id: 'key_a', outcome: null, entries: 2, first_time: T0 },
+      { time: T0 + 9, key_id: 'key_b', outcome: 'INSUFFICIENT_SCOPE', entries: null, first_time: null },
+      { time: T0 + 10, key_id: 'key_a', outcome: 'VALID', entries: null, first_time: null },
     ]);
-    // Event ids are distinct, and sort like the times they were minted for.
-    const ids = events.map((event) => event.id);
+    const entries = readBack(events);
+    const common = { type: 'key.verified', workspace_id: 'wks_1', data: null, entries: null, first_time: null, tx: 0 };
+    const a = { ...common, project_id: 'prj_1', key_id: 'key_a', account_id: 'acc_1' };
+    expect(entries.map(({ id: _id, ...row }) => row)).toEqual([
+      { ...a, seq: 1, index: 0, time: T0, outcome: 'VALID', scopes: null, host: null, ip: '10.0.0.1', cost: 1, latency_us: 12 },
+      { ...a, seq: 1, index: 1, time: T0 + 5, outcome: 'DISABLED', scopes: null, host: null, ip: null, cost: 3, latency_us: 7 },
+      { ...common, project_id: 'prj_2', key_id: 'key_b', account_id: 'acc_2', seq: 2, index: 0, time: T0 + 9, outcome: 'INSUFFICIENT_SCOPE', scopes: '["read","write"]', host: 'api.example.com', ip: '10.0.0.2', cost: 1, latency_us: 12 },
+      { ...a, seq: 3, index: 0, time: T0 + 10, outcome: 'VALID', scopes: null, host: null, ip: '10.0.0.1', cost: 1, latency_us: 12 },
+    ]);
+    // A chunk row's id is its first entry's. Entry ids are distinct, and sort like the times they
+    // were minted for.
+    expect(events[0]!.id).toBe(entries[0]!.id);
+    const ids = entries.map((event) => event.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.every((id) => id.startsWith('evt_'))).toBe(true);
+    expect(ids.every((id) => /^evt_[0-9A-Z]{26}$/.test(id))).toBe(true);
     expect([...ids].sort()).toEqual(ids);
+  });
+
+  it('gives a chunk its outcome when all its entries share one, and keeps same-millisecond entries apart by id', () => {
+    const batch = new UsageBatch(300);
+    for (let i = 0; i < 300; i++) batch.add(entry({ latencyUs: i }));
+    const { events } = usageRows(batch.message);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ outcome: 'VALID', entries: 300, time: T0, first_time: T0 });
+    const entries = readBack(events);
+    expect(entries.map((e) => e.latency_us)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    const ids = entries.map((e) => e.id);
+    expect(new Set(ids).size).toBe(300);
+    expect([...ids].sort()).toEqual(ids);
+    // Two chunks of the same millisecond draw their own random parts.
+    expect(stored(batch.message)[0]!.id).not.toBe(ids[0]);
   });
 
   it('counts entries per key, hour and outcome', () => {
@@ -63,7 +100,7 @@ describe('UsageBatch', () => {
     ];
     for (const overrides of asked) batch.add(entry(overrides));
     expect(batch.message.requests).toHaveLength(6);
-    const { events } = usageRows(structuredClone(batch.message));
+    const events = stored(structuredClone(batch.message));
     expect(events.map((event) => [event.scopes, event.host])).toEqual(
       asked.map((overrides) => [overrides.scopes === undefined ? null : JSON.stringify(overrides.scopes), overrides.host ?? null]),
     );
@@ -107,7 +144,7 @@ describe('UsageBatch', () => {
         expected.push([next.key.id, next.outcome, next.ip, scopes === undefined || scopes.length === 0 ? null : JSON.stringify(scopes), next.host ?? null]);
         previous = next;
       }
-      const { events } = usageRows(structuredClone(batch.message));
+      const events = stored(structuredClone(batch.message));
       expect(events.map((event) => [event.key_id, event.outcome, event.ip, event.scopes, event.host])).toEqual(expected);
     }
   });

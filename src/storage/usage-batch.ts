@@ -1,17 +1,19 @@
 // Usage-log entries on their way to the events table, kept in columns. Recording one costs a few
 // typed-array stores and dictionary look-ups on the verify path, and a batch crosses to the writer
 // thread as two typed arrays and small dictionaries (a copy of a few memory blocks, not of an
-// object per entry; the batch stays intact for a retry if the write fails). Turning entries into rows (an event id each, scopes as JSON, hourly rollups) happens
-// where the batch is written: in the SQLite writer thread, or on the main thread for PostgreSQL.
-import { newId } from '../domain/ids.js';
+// object per entry; the batch stays intact for a retry if the write fails). Turning entries into
+// rows (a row per run of one key's entries, see usageRows; hourly rollups) happens where the batch is written: in the
+// SQLite writer thread, or on the main thread for PostgreSQL.
+import { newId, randomUlidParts } from '../domain/ids.js';
 import type { EventsTable, UsageRollupsTable } from './database.js';
+import { chunkEntryId, column, type ChunkData } from './usage-chunk.js';
 
 /** The type of every event a batch produces. */
 export const USAGE_EVENT_TYPE = 'key.verified';
 
 /** An events row as a batch produces it: every column but the generated ones. Always a
- * USAGE_EVENT_TYPE event without `data` (the SQLite writer thread's insert has both as constants). */
-export type UsageEventRow = Omit<EventsTable, 'seq' | 'tx' | 'type' | 'data'> & { type: typeof USAGE_EVENT_TYPE; data: null };
+ * USAGE_EVENT_TYPE event (the SQLite writer thread's insert has the type as a constant). */
+export type UsageEventRow = Omit<EventsTable, 'seq' | 'tx' | 'type'> & { type: typeof USAGE_EVENT_TYPE };
 
 /** Who an entry belongs to: the verified key's owner chain. */
 export interface UsageKey {
@@ -56,6 +58,10 @@ const NUMBERS = 3;
 const REFS = 4;
 const NONE = -1;
 const HOUR = 3_600_000;
+/** The longest time between a chunk's entries. Retention deletes whole rows once their newest
+ * entry expires (it runs hourly anyway), so older entries of a chunk stay at most this much longer.
+ * A batch spans about the flush interval (1 s by default, at most 60 s) unless a clock jumps. */
+export const MAX_CHUNK_SPAN = 60_000;
 
 export class UsageBatch {
   length = 0;
@@ -168,40 +174,151 @@ function sameScopes(a: readonly string[] | undefined, b: readonly string[] | und
   return true;
 }
 
-/** The `key.verified` events of a batch, in order, and their counts per key, hour and outcome. */
+/**
+ * The events rows of a batch and its counts per key, hour and outcome. Each run of consecutive
+ * entries of one key (within MAX_CHUNK_SPAN of the run's first) becomes one row: a usage-log
+ * chunk (usage-chunk.ts) when the run has several entries, else a plain `key.verified` row.
+ * Entries read back in the order they were recorded, so the stream (log pages, pushes) is in
+ * verification order as before chunks; runs are what a busy key makes, while keys taking turns
+ * entry by entry gain nothing.
+ */
 export function usageRows(batch: UsageBatchMessage): { events: UsageEventRow[]; rollups: UsageRollupsTable[] } {
-  const { numbers, refs, keys, strings, requests } = batch;
-  const events = new Array<UsageEventRow>(batch.length);
+  const { numbers, refs, keys } = batch;
+  const runs: number[][] = [];
+  let run: number[] = [];
+  let runKey = NONE;
+  let runStart = 0;
   const rollups = new Map<string, UsageRollupsTable>();
   for (let i = 0; i < batch.length; i++) {
     const time = numbers[i * NUMBERS]!;
     const keyRef = refs[i * REFS]!;
+    if (keyRef !== runKey || Math.abs(time - runStart) > MAX_CHUNK_SPAN) {
+      runKey = keyRef;
+      runStart = time;
+      runs.push((run = []));
+    }
+    run.push(i);
     const key = keys[keyRef]!;
-    const ipRef = refs[i * REFS + 2]!;
-    const requestRef = refs[i * REFS + 3]!;
-    const request = requestRef === NONE ? undefined : requests[requestRef]!;
-    const outcome = strings[refs[i * REFS + 1]!]!;
-    events[i] = {
-      id: newId('evt', time),
-      time,
-      type: USAGE_EVENT_TYPE,
-      workspace_id: key.workspaceId,
-      project_id: key.projectId,
-      key_id: key.id,
-      account_id: key.accountId,
-      outcome,
-      scopes: request?.scopes ?? null,
-      host: request?.host ?? null,
-      ip: ipRef === NONE ? null : strings[ipRef]!,
-      cost: numbers[i * NUMBERS + 1]!,
-      latency_us: numbers[i * NUMBERS + 2]!,
-      data: null,
-    };
+    const outcome = batch.strings[refs[i * REFS + 1]!]!;
     const bucket = time - (time % HOUR);
     const id = `${keyRef} ${bucket} ${outcome}`;
     const rollup = rollups.get(id);
     if (rollup === undefined) rollups.set(id, { key_id: key.id, project_id: key.projectId, bucket, outcome, count: 1 });
     else rollup.count++;
   }
+  const events = runs.map((entries) => (entries.length === 1 ? eventRow(batch, entries[0]!) : chunkRow(batch, entries)));
   return { events, rollups: [...rollups.values()] };
+}
+
+/** Entry `i` of the batch as a row of its own. */
+function eventRow(batch: UsageBatchMessage, i: number): UsageEventRow {
+  const { numbers, refs, strings, requests } = batch;
+  const time = numbers[i * NUMBERS]!;
+  const key = batch.keys[refs[i * REFS]!]!;
+  const ipRef = refs[i * REFS + 2]!;
+  const requestRef = refs[i * REFS + 3]!;
+  const request = requestRef === NONE ? undefined : requests[requestRef]!;
+  return {
+    id: newId('evt', time),
+    time,
+    type: USAGE_EVENT_TYPE,
+    workspace_id: key.workspaceId,
+    project_id: key.projectId,
+    key_id: key.id,
+    account_id: key.accountId,
+    outcome: strings[refs[i * REFS + 1]!]!,
+    scopes: request?.scopes ?? null,
+    host: request?.host ?? null,
+    ip: ipRef === NONE ? null : strings[ipRef]!,
+    cost: numbers[i * NUMBERS + 1]!,
+    latency_us: numbers[i * NUMBERS + 2]!,
+    data: null,
+    entries: null,
+    first_time: null,
+  };
+}
+
+/** A run of one key's entries (positions in the batch, in order) as one chunk row. */
+function chunkRow(batch: UsageBatchMessage, run: readonly number[]): UsageEventRow {
+  const { numbers, refs } = batch;
+  const count = run.length;
+  // The chunk's own strings and requests (the batch's tables also hold other keys'): a batch ref's
+  // place in the chunk's table, NONE until it is used.
+  const strings: string[] = [];
+  const stringRefs = new Int32Array(batch.strings.length).fill(NONE);
+  const stringRef = (ref: number): number => {
+    if (ref === NONE) return NONE;
+    let local = stringRefs[ref]!;
+    if (local === NONE) {
+      stringRefs[ref] = local = strings.length;
+      strings.push(batch.strings[ref]!);
+    }
+    return local;
+  };
+  const requests: ChunkData['requests'] = [];
+  const requestRefs = new Int32Array(batch.requests.length).fill(NONE);
+  const times: number[] = new Array<number>(count);
+  const outcomes: number[] = new Array<number>(count);
+  const ips: number[] = new Array<number>(count);
+  const requestColumn: number[] = new Array<number>(count);
+  const costs: number[] = new Array<number>(count);
+  const latencies: number[] = new Array<number>(count);
+  let oldest = Infinity;
+  let newest = -Infinity;
+  for (let j = 0; j < count; j++) {
+    const i = run[j]!;
+    const time = numbers[i * NUMBERS]!;
+    times[j] = time;
+    if (time < oldest) oldest = time;
+    if (time > newest) newest = time;
+    costs[j] = numbers[i * NUMBERS + 1]!;
+    latencies[j] = numbers[i * NUMBERS + 2]!;
+    outcomes[j] = stringRef(refs[i * REFS + 1]!);
+    ips[j] = stringRef(refs[i * REFS + 2]!);
+    const requestRef = refs[i * REFS + 3]!;
+    let local = NONE;
+    if (requestRef !== NONE) {
+      local = requestRefs[requestRef]!;
+      if (local === NONE) {
+        const { scopes, host } = batch.requests[requestRef]!;
+        requestRefs[requestRef] = local = requests.length;
+        requests.push([scopes, host]);
+      }
+    }
+    requestColumn[j] = local;
+  }
+  for (let j = 0; j < count; j++) times[j]! -= oldest;
+  const key = batch.keys[refs[run[0]! * REFS]!]!;
+  const id = randomUlidParts(count);
+  const outcome = column(outcomes);
+  const data: ChunkData = {
+    id,
+    time: times,
+    outcome,
+    ip: column(ips),
+    request: column(requestColumn),
+    cost: column(costs),
+    latency: column(latencies),
+    strings,
+    requests,
+  };
+  return {
+    id: chunkEntryId(oldest + times[0]!, id, 0),
+    time: newest,
+    type: USAGE_EVENT_TYPE,
+    workspace_id: key.workspaceId,
+    project_id: key.projectId,
+    key_id: key.id,
+    account_id: key.accountId,
+    // Shared by all entries or none: lets a filter on the outcome skip the chunks without it.
+    outcome: typeof outcome === 'number' ? strings[outcome]! : null,
+    scopes: null,
+    host: null,
+    ip: null,
+    cost: null,
+    latency_us: null,
+    data: JSON.stringify(data),
+    entries: count,
+    first_time: oldest,
+  };
 }

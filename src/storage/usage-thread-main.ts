@@ -17,20 +17,20 @@ interface Store {
  * when the stored period is an older one. The same expression as consumeQuotaInSql's. */
 const CURRENT_USED = `(case when @periodStart is not null and coalesce(refill_period_start, 0) < @periodStart then 0 else used_amount end)`;
 
-/** A usage event's columns, and their values: `type` and `data` are the same for every one (see
+/** A usage event's columns, and their values: `type` is the same for every one (see
  * UsageEventRow), so only the others are bound. */
-const EVENT_COLUMNS = 'id, time, type, workspace_id, project_id, key_id, account_id, outcome, scopes, host, ip, cost, latency_us, data';
-const EVENT_VALUES = `(?, ?, '${USAGE_EVENT_TYPE}', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)`;
-/** Events per insert statement: one call into SQLite (and one set of parameters to bind) for
- * that many rows instead of one each. The writer thread's CPU per event, 2,000-event batches into
- * a fresh store (appendUsage alone, 120,000 events, three runs each): 4.49-4.62 µs one row at a
- * time, 3.80-4.00 with 50 rows per statement, 3.44-3.70 also without binding `type` and `data`.
- * 20 to 500 rows per statement measured alike. */
+const EVENT_COLUMNS = 'id, time, type, workspace_id, project_id, key_id, account_id, outcome, scopes, host, ip, cost, latency_us, data, entries, first_time';
+const EVENT_VALUES = `(?, ?, '${USAGE_EVENT_TYPE}', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/** Rows per insert statement: one call into SQLite (and one set of parameters to bind) for that
+ * many rows instead of one each. When usage rows were one per entry, the writer thread's CPU per
+ * entry (2,000-entry batches into a fresh store, appendUsage alone, 120,000 entries, three runs
+ * each) was 4.49-4.62 µs one row at a time and 3.80-4.00 with 50 rows per statement; 20 to 500
+ * rows per statement measured alike. A batch now has a row per key (usage-chunk.ts). */
 const ROWS_PER_INSERT = 50;
 
-/** The bound values of one event, in EVENT_VALUES' order. */
+/** The bound values of one row, in EVENT_VALUES' order. */
 function pushEvent(params: unknown[], e: UsageEventRow): void {
-  params.push(e.id, e.time, e.workspace_id, e.project_id, e.key_id, e.account_id, e.outcome, e.scopes, e.host, e.ip, e.cost, e.latency_us);
+  params.push(e.id, e.time, e.workspace_id, e.project_id, e.key_id, e.account_id, e.outcome, e.scopes, e.host, e.ip, e.cost, e.latency_us, e.data, e.entries, e.first_time);
 }
 
 const stores = new Map<string, Store>();

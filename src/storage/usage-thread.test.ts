@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import { BACKEND } from '../../test/helpers.js';
 import { migrate, openSqlite, type Storage } from './storage.js';
 import { UsageBatch, usageRows } from './usage-batch.js';
+import { expandEvents } from './usage-chunk.js';
 import { createWorkspace } from '../workspaces/service.js';
 import { loadMasterKey } from '../secrets/master-key.js';
 import { consumeQuotaInSql } from '../counters/sql-quota.js';
@@ -41,8 +42,8 @@ function batchOf(costs: number[]): UsageBatch {
 }
 
 async function costs(storage: Storage): Promise<number[]> {
-  const rows = await storage.db.selectFrom('events').select('cost').orderBy('seq').execute();
-  return rows.map((row) => row.cost!);
+  const rows = await storage.db.selectFrom('events').selectAll().orderBy('seq').execute();
+  return expandEvents(rows).map((entry) => entry.cost!);
 }
 
 describe.runIf(BACKEND === 'sqlite')('the SQLite writer thread', () => {
@@ -63,37 +64,45 @@ describe.runIf(BACKEND === 'sqlite')('the SQLite writer thread', () => {
     await expect(first.appendUsage(batchOf([4]))).rejects.toThrow('the store is closed');
   });
 
-  it('stores every event of a batch as usageRows makes it, many rows per statement and the rest one by one', async () => {
+  it('stores every row of a batch as usageRows makes it, many rows per statement and the rest one by one', async () => {
     const { storage } = await store();
-    // 123 events: two statements of 50 rows and 23 single rows; every column varies.
-    const batch = new UsageBatch(123);
+    // 123 rows (two statements of 50 rows and 23 single rows): runs of one key's entries, keys
+    // taking turns, every third run a chunk of three; every column varies.
     const keys = [
       { id: 'key_a', workspaceId: 'wks_a', projectId: 'prj_a', accountId: 'acc_a' },
       { id: 'key_b', workspaceId: 'wks_b', projectId: 'prj_b', accountId: null },
     ];
+    const runs = Array.from({ length: 123 }, (_, run): number => (run % 3 === 0 ? 3 : 1));
+    const batch = new UsageBatch(runs.reduce((a, b) => a + b));
     const start = Date.UTC(2026, 0, 1);
-    for (let i = 0; i < 123; i++) {
-      batch.add({
-        time: start + i * 1_000,
-        key: keys[i % 2]!,
-        outcome: i % 3 === 0 ? 'VALID' : 'RATE_LIMITED',
-        scopes: i % 4 === 0 ? undefined : [`scope${i}`],
-        host: i % 5 === 0 ? `h${i}.example.com` : undefined,
-        ip: i % 6 === 0 ? null : `10.0.0.${i}`,
-        cost: i + 1,
-        latencyUs: 1_000 + i,
-      });
-    }
-    const expected = usageRows(structuredClone(batch.message)).events.map(({ id: _id, ...row }) => row);
+    let i = 0;
+    runs.forEach((length, run) => {
+      for (let j = 0; j < length; j++, i++) {
+        batch.add({
+          time: start + i * 1_000,
+          key: keys[run % 2]!,
+          outcome: i % 3 === 0 ? 'VALID' : 'RATE_LIMITED',
+          scopes: i % 4 === 0 ? undefined : [`scope${i}`],
+          host: i % 5 === 0 ? `h${i}.example.com` : undefined,
+          ip: i % 6 === 0 ? null : `10.0.0.${i}`,
+          cost: i + 1,
+          latencyUs: 1_000 + i,
+        });
+      }
+    });
+    const made = usageRows(structuredClone(batch.message)).events;
+    expect(made).toHaveLength(123);
     await storage.appendUsage(batch);
-    const rows = await storage.db
-      .selectFrom('events')
-      .select(['id', 'time', 'type', 'workspace_id', 'project_id', 'key_id', 'account_id', 'outcome', 'scopes', 'host', 'ip', 'cost', 'latency_us', 'data'])
-      .orderBy('seq')
-      .execute();
-    expect(rows.map(({ id: _id, ...row }) => ({ ...row, time: Number(row.time) }))).toEqual(expected);
-    expect(new Set(rows.map((row) => row.id)).size).toBe(123);
-    expect(rows.every((row) => /^evt_/.test(row.id))).toBe(true);
+    const rows = await storage.db.selectFrom('events').selectAll().orderBy('seq').execute();
+    expect(rows).toHaveLength(123);
+    // Chunks draw random ids: every column but those as made, and every entry as recorded.
+    const withoutIds = (row: (typeof made)[number]) => ({ ...row, id: undefined, data: row.data === null ? null : { ...JSON.parse(row.data), id: undefined } });
+    expect(rows.map(({ seq: _seq, tx: _tx, ...row }) => withoutIds({ ...row, time: Number(row.time), type: 'key.verified' }))).toEqual(made.map(withoutIds));
+    expect(rows.filter((row) => row.entries !== null)).toHaveLength(41);
+    const entries = expandEvents(rows);
+    expect(entries.map((entry) => entry.cost)).toEqual(Array.from({ length: i }, (_, n) => n + 1));
+    expect(new Set(entries.map((entry) => entry.id)).size).toBe(i);
+    expect(entries.every((entry) => /^evt_/.test(entry.id))).toBe(true);
   });
 
   it('answers a write it cannot make with the error, and writes again once it can', async () => {

@@ -11,6 +11,7 @@ import * as chargeQuotasFunction from './0007_charge_quotas_function.js';
 import * as hitRateLimitsFunction from './0008_hit_rate_limits_function.js';
 import * as chargeQuotasPerKey from './0009_charge_quotas_per_key.js';
 import * as hitRateLimitsPerKey from './0010_hit_rate_limits_per_key.js';
+import * as usageChunks from './0011_usage_chunks.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0008_hit_rate_limits_function': hitRateLimitsFunction,
   '0009_charge_quotas_per_key': chargeQuotasPerKey,
   '0010_hit_rate_limits_per_key': hitRateLimitsPerKey,
+  '0011_usage_chunks': usageChunks,
 };
