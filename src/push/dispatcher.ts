@@ -9,7 +9,7 @@ import type { Db, DbOrTrx, EventRow, PushStreamRow } from '../storage/database.j
 import { permissionsOf, type Role } from '../domain/permissions.js';
 import type { Dialect } from '../storage/storage.js';
 import { between, comparePositions, earliest, indexColumn, isBetween, position, readable, type Position } from '../storage/stream-position.js';
-import { expandEvent, type EventEntry } from '../storage/usage-chunk.js';
+import { rowEntries, type EventEntry } from '../storage/usage-chunk.js';
 import { open } from '../secrets/sealed-box.js';
 import { toUsageLog } from '../logs/service.js';
 import { signatureHeaders } from './signing.js';
@@ -192,7 +192,9 @@ export class PushDispatcher {
     if (onlyAccount !== null) query = query.where('account_id', '=', onlyAccount);
     const entries: EventEntry[] = [];
     for (const row of await query.execute()) {
-      for (const entry of expandEvent(row)) {
+      const inRow = rowEntries(row);
+      for (let i = 0; i < inRow.count; i++) {
+        const entry = inRow.at(i);
         if (!isBetween(entry, after, until)) continue;
         entries.push(entry);
         if (entries.length === limit) return entries;
