@@ -52,13 +52,7 @@ export function ulid(now: number = Date.now(), stream = ''): string {
       state.high++;
     }
   } else {
-    if (poolOffset + 10 > pool.length) {
-      randomFillSync(pool);
-      poolOffset = 0;
-    }
-    state.high = pool.readUIntBE(poolOffset, 5);
-    state.low = pool.readUIntBE(poolOffset + 5, 5);
-    poolOffset += 10;
+    [state.high, state.low] = randomHalves();
   }
   state.time = now;
   return encodeUlid(now, state.high, state.low);
@@ -68,12 +62,18 @@ export function ulid(now: number = Date.now(), stream = ''): string {
  * low half leaves room to add 0 .. count - 1 to it without a carry (usage-log chunks derive each
  * entry's id that way, see storage/usage-chunk.ts). */
 export function randomUlidParts(count: number): [high: number, low: number] {
+  const [high, low] = randomHalves();
+  return [high, low % (HALF - count)];
+}
+
+/** 80 random bits from the pool, as two 40-bit halves. */
+function randomHalves(): [high: number, low: number] {
   if (poolOffset + 10 > pool.length) {
     randomFillSync(pool);
     poolOffset = 0;
   }
   const high = pool.readUIntBE(poolOffset, 5);
-  const low = pool.readUIntBE(poolOffset + 5, 5) % (HALF - count);
+  const low = pool.readUIntBE(poolOffset + 5, 5);
   poolOffset += 10;
   return [high, low];
 }

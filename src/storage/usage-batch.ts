@@ -2,8 +2,8 @@
 // typed-array stores and dictionary look-ups on the verify path, and a batch crosses to the writer
 // thread as two typed arrays and small dictionaries (a copy of a few memory blocks, not of an
 // object per entry; the batch stays intact for a retry if the write fails). Turning entries into
-// rows (a row per run of one key's entries, see usageRows; hourly rollups) happens where the batch is written: in the
-// SQLite writer thread, or on the main thread for PostgreSQL.
+// rows (a row per run of one key's entries, see usageRows; hourly rollups) happens where the
+// batch is written: in the SQLite writer thread, or on the main thread for PostgreSQL.
 import { newId, randomUlidParts } from '../domain/ids.js';
 import type { EventsTable, UsageRollupsTable } from './database.js';
 import { chunkEntryId, column, type ChunkData } from './usage-chunk.js';
@@ -61,7 +61,7 @@ const HOUR = 3_600_000;
 /** The longest time between a chunk's entries. Retention deletes whole rows once their newest
  * entry expires (it runs hourly anyway), so older entries of a chunk stay at most this much longer.
  * A batch spans about the flush interval (1 s by default, at most 60 s) unless a clock jumps. */
-export const MAX_CHUNK_SPAN = 60_000;
+const MAX_CHUNK_SPAN = 60_000;
 
 export class UsageBatch {
   length = 0;
@@ -287,6 +287,7 @@ function chunkRow(batch: UsageBatchMessage, run: readonly number[]): UsageEventR
     }
     requestColumn[j] = local;
   }
+  const firstTime = times[0]!;
   for (let j = 0; j < count; j++) times[j]! -= oldest;
   const key = batch.keys[refs[run[0]! * REFS]!]!;
   const id = randomUlidParts(count);
@@ -303,7 +304,7 @@ function chunkRow(batch: UsageBatchMessage, run: readonly number[]): UsageEventR
     requests,
   };
   return {
-    id: chunkEntryId(oldest + times[0]!, id, 0),
+    id: chunkEntryId(firstTime, id, 0),
     time: newest,
     type: USAGE_EVENT_TYPE,
     workspace_id: key.workspaceId,

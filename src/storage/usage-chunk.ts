@@ -1,15 +1,14 @@
 // Usage-log chunks: a run of one key's consecutive entries in a batch, stored as a single
-// `key.verified` events row. The row keeps the columns the indexes and filters use (project, key, account, the
-// newest entry's time in `time`, the oldest in `first_time`, the outcome when all entries share
-// it) and `entries`, the count; each entry's own values are in `data`, column by column (ChunkData).
-// One row and one entry in each of the three events indexes per chunk instead of per entry: on
-// the writer thread this is most of a verification's cost with usage logs on.
+// `key.verified` events row. The row keeps the columns the indexes and filters use (project, key,
+// account, the newest entry's time in `time`, the oldest in `first_time`, the outcome when all
+// entries share it) and `entries`, the count; each entry's own values are in `data`, column by
+// column (ChunkData). One row and one entry in each of the three events indexes per chunk instead
+// of per entry: on the writer thread this is most of a verification's cost with usage logs on.
 //
 // Readers never see a chunk: rowEntries turns every stored row into its entries, each shaped as
 // a one-entry row of its own, with its place in the row as `index`. A row without `entries` (any
-// other event, a batch's only entry of its key, and every usage row written before chunks) is
-// one entry at index 0. Stream positions (stream-position.ts) and log cursors count entries by
-// (tx, seq, index).
+// other event, a run of one entry, and every usage row written before chunks) is one entry at
+// index 0. Stream positions (stream-position.ts) and log cursors count entries by (tx, seq, index).
 import { encodeUlid } from '../domain/ids.js';
 import type { EventRow } from './database.js';
 
@@ -88,15 +87,12 @@ export function rowEntries(row: EventRow): { count: number; at(index: number): E
   };
 }
 
-/** The entries of a stored events row, in order (oldest first). */
-export function expandEvent(row: EventRow): EventEntry[] {
-  const entries = rowEntries(row);
-  return Array.from({ length: entries.count }, (_, i) => entries.at(i));
-}
-
-/** Entries of rows, in order. */
+/** The entries of stored events rows, in order. */
 export function expandEvents(rows: readonly EventRow[]): EventEntry[] {
   const entries: EventEntry[] = [];
-  for (const row of rows) for (const entry of expandEvent(row)) entries.push(entry);
+  for (const row of rows) {
+    const inRow = rowEntries(row);
+    for (let i = 0; i < inRow.count; i++) entries.push(inRow.at(i));
+  }
   return entries;
 }

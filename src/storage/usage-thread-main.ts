@@ -25,7 +25,8 @@ const EVENT_VALUES = `(?, ?, '${USAGE_EVENT_TYPE}', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
  * many rows instead of one each. When usage rows were one per entry, the writer thread's CPU per
  * entry (2,000-entry batches into a fresh store, appendUsage alone, 120,000 entries, three runs
  * each) was 4.49-4.62 µs one row at a time and 3.80-4.00 with 50 rows per statement; 20 to 500
- * rows per statement measured alike. A batch now has a row per key (usage-chunk.ts). */
+ * rows per statement measured alike. A batch now has a row per run of one key's entries
+ * (usage-chunk.ts). */
 const ROWS_PER_INSERT = 50;
 
 /** The bound values of one row, in EVENT_VALUES' order. */
