@@ -1,12 +1,14 @@
 // Storage set-up on PostgreSQL when several nodes start at once on an empty schema: every node's
 // schema creation and migration must succeed (`create schema if not exists` alone collides).
-// SQLite transactions against another connection committing in the middle of them.
+// A node whose schema was dropped under it. SQLite transactions against another connection
+// committing in the middle of them.
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
+import pg from 'pg';
 import { BACKEND, TEST_DATABASE_URL } from '../../test/helpers.js';
 import { sql } from 'kysely';
 import { dropSchema, migrate, openPostgres, openSqlite, type Storage } from './storage.js';
@@ -28,7 +30,36 @@ describe('PostgreSQL set-up', () => {
       }
     }
   });
+
+  it.runIf(BACKEND === 'postgres')('a node whose schema was dropped fails its writes instead of making tables in public', async () => {
+    const schema = `t_gone_${randomBytes(5).toString('hex')}`;
+    const node = openPostgres(TEST_DATABASE_URL, schema, 1);
+    const table = `keyward_stray_${randomBytes(4).toString('hex')}`;
+    try {
+      await migrate(node);
+      await sql`select count(*) from events`.execute(node.db); // found in its schema
+      await dropSchema(TEST_DATABASE_URL, schema);
+      await expect(sql`select count(*) from events`.execute(node.db)).rejects.toThrow(/does not exist/);
+      await expect(sql`create table ${sql.id(table)} (x integer)`.execute(node.db)).rejects.toThrow(/no schema has been selected/);
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_name = ${table}`.execute(node.db);
+      expect(rows[0]!.n).toBe(0);
+    } finally {
+      await node.close();
+      await dropSchema(TEST_DATABASE_URL, schema);
+      await cleanUp(`drop table if exists public.${table}`); // only there when the test failed
+    }
+  });
 });
+
+async function cleanUp(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
 
 describe('SQLite transactions', () => {
   /** A store on a new data dir for `run`, closed and removed afterwards. */

@@ -194,8 +194,11 @@ export function openPostgres(connectionString: string, schema?: string, poolSize
     connectionString,
     max: poolSize,
     types,
-    // Our schema first; `public` after it, where extensions such as pg_trgm usually live.
-    ...(schema !== undefined && { options: `-c search_path=${schema},public` }),
+    // Our schema alone. With `public` after it, a node whose schema was dropped under it (a
+    // deployment removed, a test's schema dropped while a node still ran) created and wrote its
+    // tables in `public` instead of failing. Nothing needs `public` on the path: the one extension
+    // object used, pg_trgm's operator class, is named with its schema (migration 0003).
+    ...(schema !== undefined && { options: `-c search_path=${schema}` }),
   });
   pool.on('error', () => undefined); // an idle client's connection dropped: the pool replaces it
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
