@@ -86,6 +86,24 @@ describe('UsageBatch', () => {
     ]);
   });
 
+  it('adds to the same rollup when a key comes back to an hour and outcome it had', () => {
+    const batch = new UsageBatch(10);
+    batch.add(entry({ time: T0 + 1 }));
+    batch.add(entry({ time: T0 + 2, key: KEY_B }));
+    batch.add(entry({ time: T0 + 3, outcome: 'DISABLED' }));
+    batch.add(entry({ time: T0 + 4 }));
+    batch.add(entry({ time: T0 + HOUR + 5 }));
+    batch.add(entry({ time: T0 + 6, key: KEY_B }));
+    batch.add(entry({ time: T0 + 7 }));
+    const { rollups } = usageRows(batch.message);
+    expect(rollups).toEqual([
+      { key_id: 'key_a', project_id: 'prj_1', bucket: T0, outcome: 'VALID', count: 3 },
+      { key_id: 'key_b', project_id: 'prj_2', bucket: T0, outcome: 'VALID', count: 2 },
+      { key_id: 'key_a', project_id: 'prj_1', bucket: T0, outcome: 'DISABLED', count: 1 },
+      { key_id: 'key_a', project_id: 'prj_1', bucket: T0 + HOUR, outcome: 'VALID', count: 1 },
+    ]);
+  });
+
   it('carries each pair of requested scopes and host once, and gives every entry its own', () => {
     const batch = new UsageBatch(10);
     const asked: Partial<UsageEntry>[] = [

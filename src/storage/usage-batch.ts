@@ -189,6 +189,10 @@ export function usageRows(batch: UsageBatchMessage): { events: UsageEventRow[]; 
   let runKey = NONE;
   let runStart = 0;
   const rollups = new Map<string, UsageRollupsTable>();
+  // Each key's latest rollup: a key's entries mostly share one (an hour, an outcome), which then
+  // costs neither a look-up nor the text of its id.
+  const latest: (UsageRollupsTable | undefined)[] = new Array<UsageRollupsTable | undefined>(keys.length);
+  const latestOutcome = new Int32Array(keys.length);
   for (let i = 0; i < batch.length; i++) {
     const time = numbers[i * NUMBERS]!;
     const keyRef = refs[i * REFS]!;
@@ -198,13 +202,20 @@ export function usageRows(batch: UsageBatchMessage): { events: UsageEventRow[]; 
       runs.push((run = []));
     }
     run.push(i);
-    const key = keys[keyRef]!;
-    const outcome = batch.strings[refs[i * REFS + 1]!]!;
+    const outcomeRef = refs[i * REFS + 1]!;
     const bucket = time - (time % HOUR);
-    const id = `${keyRef} ${bucket} ${outcome}`;
-    const rollup = rollups.get(id);
-    if (rollup === undefined) rollups.set(id, { key_id: key.id, project_id: key.projectId, bucket, outcome, count: 1 });
-    else rollup.count++;
+    let rollup = latest[keyRef];
+    if (rollup === undefined || rollup.bucket !== bucket || latestOutcome[keyRef] !== outcomeRef) {
+      const id = `${keyRef} ${bucket} ${outcomeRef}`;
+      rollup = rollups.get(id);
+      if (rollup === undefined) {
+        const key = keys[keyRef]!;
+        rollups.set(id, (rollup = { key_id: key.id, project_id: key.projectId, bucket, outcome: batch.strings[outcomeRef]!, count: 0 }));
+      }
+      latest[keyRef] = rollup;
+      latestOutcome[keyRef] = outcomeRef;
+    }
+    rollup.count++;
   }
   const events = runs.map((entries) => (entries.length === 1 ? eventRow(batch, entries[0]!) : chunkRow(batch, entries)));
   return { events, rollups: [...rollups.values()] };
