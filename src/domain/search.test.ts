@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NAME_SEPARATOR, WORD_BITS, allowedEdits, approximateSubstring, bitParallelMatcher, countMatchingNames, nameMatcher, normalizeQuery, searchPieces } from './search.js';
+import { NAME_SEPARATOR, WORD_BITS, allowedEdits, approximateSubstring, bitParallelMatcher, countMatchingNames, likePattern, nameMatcher, normalizeQuery, searchPieces } from './search.js';
 
 const nameMatches = (query: string, name: string) => nameMatcher(query)(name);
 
@@ -102,6 +102,54 @@ describe('searchPieces', () => {
     }
     expect(narrowed).toBeGreaterThan(2_500);
     expect(matched).toBeGreaterThan(2_000);
+  });
+});
+
+describe('likePattern', () => {
+  /** LIKE as SQLite has it (and PostgreSQL on lower(name) in a C locale): ASCII case folded only,
+   * `_` one character, `%` any, a backslash escapes. */
+  const like = (name: string, pattern: string): boolean => {
+    const fold = (text: string) => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+    let source = '';
+    for (let i = 0; i < pattern.length; i++) {
+      const c = pattern[i]!;
+      if (c === '\\') source += fold(pattern[++i]!).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      else if (c === '%') source += '.*';
+      else if (c === '_') source += '.';
+      else source += fold(c).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    }
+    return new RegExp(`^${source}$`, 'su').test(fold(name));
+  };
+
+  it.each([
+    ['chec', '%chec%'],
+    ['kuot', '%_uot%'], // the Kelvin sign lowercases into k
+    ['wiki', '%wi__%'], // İ lowercases into i and a dot: only a last i can be its i
+    ['in_t', '%in\\_t%'],
+    ['1%\\', '%1\\%\\\\%'],
+  ])('%j → %j', (piece, expected) => {
+    expect(likePattern(piece)).toBe(expected);
+  });
+
+  it('lets through every name the matcher finds, also names with the Kelvin sign or İ in place of k and i', () => {
+    const random = randomSource(41);
+    const words = ['kubernetes', 'backup', 'istanbul', 'izmir', 'monkey', 'wiki', 'kiosk', 'link', 'skill', 'kitkat', 'pik', 'ik', 'in_te%k'];
+    let checked = 0;
+    for (let n = 0; n < 20_000; n++) {
+      const word = words[n % words.length]!;
+      const swapped = [...word].map((c) => (c === 'k' && random() < 0.5 ? '\u212A' : c === 'i' && random() < 0.5 ? '\u0130' : random() < 0.3 ? c.toUpperCase() : c));
+      const name = swapped.join('') + (random() < 0.5 ? ' prod' : '');
+      // A query from the lowercased name (without İ's dot), sometimes with a letter left out.
+      const lower = name.toLowerCase().replace(/\u0307/g, '');
+      const from = Math.floor(random() * lower.length);
+      let query = lower.slice(from, from + 2 + Math.floor(random() * 10));
+      if (random() < 0.3 && query.length > 3) query = query.slice(0, 1) + query.slice(2);
+      const pieces = searchPieces(query);
+      if (pieces === null || !nameMatcher(query)(name)) continue;
+      checked++;
+      expect(pieces.some((piece) => like(name, likePattern(piece))), JSON.stringify({ query, name, pieces })).toBe(true);
+    }
+    expect(checked).toBeGreaterThan(10_000);
   });
 });
 

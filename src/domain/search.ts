@@ -232,5 +232,19 @@ export function searchPieces(query: string): string[] | null {
   return pieces.every((piece) => piece.length >= MIN_PIECE && ASCII.test(piece)) ? pieces : null;
 }
 
+/**
+ * The LIKE pattern (a backslash escapes) that finds the names holding `piece` (from searchPieces).
+ * The databases' LIKE, and PostgreSQL's lower() in a C locale, fold ASCII case only, while the
+ * matcher lowercases every character, and two characters outside ASCII lowercase into ASCII: the
+ * Kelvin sign into "k", and "İ" into "i" and a combining dot. So a "k" matches any one character,
+ * and so does an "i" that ends the piece; an "i" inside a piece is followed by an ASCII character,
+ * never by the dot, so it is an "i" or "I" in the name.
+ */
+export function likePattern(piece: string): string {
+  let pattern = piece.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/k/g, '_');
+  if (pattern.endsWith('i')) pattern = `${pattern.slice(0, -1)}_`;
+  return `%${pattern}%`;
+}
+
 /** Nothing outside ASCII (names hold no control characters, so printable ASCII is enough). */
 const ASCII = /^[\x20-\x7e]*$/;

@@ -4,7 +4,7 @@ import type { ApiKeyRow, ApiKeyUpdate, Database, DbOrTrx, KeySecretsTable, NewAp
 import type { Dialect } from '../storage/storage.js';
 import type { Environment } from '../domain/token.js';
 import type { KeyStatus } from '../domain/status.js';
-import { NAME_SEPARATOR, countMatchingNames, nameMatcher, searchPieces } from '../domain/search.js';
+import { NAME_SEPARATOR, countMatchingNames, likePattern, nameMatcher, searchPieces } from '../domain/search.js';
 import { NAME_MATCHES } from '../storage/sqlite-functions.js';
 
 export async function findKey(db: DbOrTrx, workspaceId: string, keyId: string): Promise<ApiKeyRow | undefined> {
@@ -127,8 +127,6 @@ export async function pageFiltered(db: DbOrTrx, filter: KeyFilter, offset: numbe
   return newestFirst(filtered(db.selectFrom('api_keys').selectAll(), filter)).limit(limit).offset(offset).execute();
 }
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
-
 /**
  * The filter's keys that may match the fuzzy search `search`: those whose name contains one of its
  * pieces (see searchPieces), a cheap first cut before the matcher; all of them when it has none.
@@ -140,7 +138,7 @@ function candidates<O>(query: SelectQueryBuilder<Database, 'api_keys', O>, diale
   const pieces = searchPieces(search);
   if (pieces === null) return q;
   const name = dialect === 'postgres' ? sql`lower(name)` : sql`name`;
-  return q.where((eb) => eb.or(pieces.map((piece) => sql<boolean>`${name} like ${`%${escapeLike(piece)}%`} escape '\\'`)));
+  return q.where((eb) => eb.or(pieces.map((piece) => sql<boolean>`${name} like ${likePattern(piece)} escape '\\'`)));
 }
 
 export interface SearchPage {
