@@ -3,6 +3,8 @@ import { addMember, createKey, startApp, verify, type TestApp } from '../../test
 import { storageOptions } from '../app.js';
 import { openStorage } from '../storage/storage.js';
 import { nameMatcher } from '../domain/search.js';
+import { Migrator } from 'kysely';
+import { migrations } from '../storage/migrations/index.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -160,6 +162,41 @@ describe('list', () => {
     expect(page3.body.apiKeys.map((k: { name: string }) => k.name)).toEqual(['k0', 'Owner admin key']);
     expect((await t.call('GET', keysUrl(), { query: { page: 9 } })).body.apiKeys).toEqual([]);
     expect((await t.call('GET', keysUrl())).body.pageSize).toBe(100);
+  });
+
+  // On SQLite an unfiltered list reads its total from project_key_counts, which triggers keep.
+  it('keeps each project’s total right as keys and projects come and go', async () => {
+    const db = t.built.services.storage.db;
+    const other = (await t.call('POST', '/v1/projects', { body: { name: 'Other' } })).body.project as { id: string };
+    const third = (await t.call('POST', '/v1/projects', { body: { name: 'Third' } })).body.project as { id: string };
+    const check = async () => {
+      for (const projectId of [t.projectId, other.id, third.id]) {
+        const counted = await db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', projectId).executeTakeFirstOrThrow();
+        const listed = await t.call('GET', `/v1/projects/${projectId}/keys`, { query: { pageSize: 1 } });
+        if (listed.status === 404) expect(Number(counted.n)).toBe(0);
+        else expect({ projectId, total: listed.body.total }).toEqual({ projectId, total: Number(counted.n) });
+      }
+    };
+    const keys = [];
+    for (let i = 0; i < 3; i++) keys.push(await createKey(t, { name: `here ${i}` }));
+    for (let i = 0; i < 4; i++) await t.call('POST', `/v1/projects/${other.id}/keys`, { body: { name: `there ${i}` } });
+    await t.call('POST', `/v1/projects/${third.id}/keys`, { body: { name: 'third' } });
+    await check();
+    expect((await t.call('DELETE', `/v1/keys/${keys[1]!.id}`)).status).toBe(204);
+    await check();
+    expect((await t.call('DELETE', `/v1/projects/${other.id}`, { query: { force: 'true' } })).status).toBe(204);
+    await check();
+    expect((await t.call('GET', keysUrl())).body.total).toBe(3); // the owner's admin key and two of three
+    if (t.config.databaseUrl === undefined) {
+      const kept = await db.selectFrom('project_key_counts').selectAll().orderBy('project_id').execute();
+      expect(kept.map((row) => row.project_id)).toEqual([t.projectId, third.id].sort()); // the deleted project's row went with it
+      // Migrating a store that has keys counts them.
+      const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
+      expect((await migrator.migrateTo('0011_usage_chunks')).error).toBeUndefined();
+      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      expect(await db.selectFrom('project_key_counts').selectAll().orderBy('project_id').execute()).toEqual(kept);
+      await check();
+    }
   });
 
   it('searches names fuzzily: case-insensitive substring and one-character typos', async () => {

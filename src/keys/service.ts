@@ -192,7 +192,7 @@ export class KeyService {
     const offset = (page - 1) * pageSize;
     const search = query.search?.trim() ?? '';
     if (search === '') {
-      const [total, rows] = await Promise.all([store.countFiltered(db, filter), store.pageFiltered(db, filter, offset, pageSize)]);
+      const [total, rows] = await Promise.all([store.countFiltered(db, this.deps.dialect, filter), store.pageFiltered(db, filter, offset, pageSize)]);
       return { apiKeys: await this.withLiveUsage(rows.map((row) => toApiKey(row, now)), now), page, pageSize, total };
     }
     const { rows, total } = await store.searchPage(db, this.deps.dialect, filter, search, offset, pageSize);

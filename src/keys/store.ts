@@ -113,7 +113,13 @@ function filtered<O>(query: SelectQueryBuilder<Database, 'api_keys', O>, filter:
   return q;
 }
 
-export async function countFiltered(db: DbOrTrx, filter: KeyFilter): Promise<number> {
+/** How many keys match the filter. On SQLite a whole project's number is kept by triggers
+ * (migration 0012): counting 100,000 keys took ~15 ms of every unfiltered list. */
+export async function countFiltered(db: DbOrTrx, dialect: Dialect, filter: KeyFilter): Promise<number> {
+  if (dialect === 'sqlite' && filter.accountId === undefined && filter.environment === undefined && filter.status === undefined) {
+    const kept = await db.selectFrom('project_key_counts').select('keys').where('project_id', '=', filter.projectId).executeTakeFirst();
+    if (kept !== undefined) return kept.keys;
+  }
   const row = await filtered(db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('count')), filter).executeTakeFirstOrThrow();
   return Number(row.count);
 }

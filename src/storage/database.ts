@@ -172,6 +172,12 @@ export interface RateWindowsTable {
   count: number;
 }
 
+/** SQLite only: each project's number of keys, kept by triggers on api_keys (migration 0012). */
+export interface ProjectKeyCountsTable {
+  project_id: string;
+  keys: number;
+}
+
 /** Deployment-wide settings (e.g. `master_key_check`). */
 export interface SettingsTable {
   name: string;
@@ -210,6 +216,7 @@ export interface Database {
   push_subscriptions: PushSubscriptionsTable;
   push_streams: PushStreamsTable;
   rate_windows: RateWindowsTable;
+  project_key_counts: ProjectKeyCountsTable;
   settings: SettingsTable;
   sessions: SessionsTable;
   login_failures: LoginFailuresTable;

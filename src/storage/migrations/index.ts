@@ -12,6 +12,7 @@ import * as hitRateLimitsFunction from './0008_hit_rate_limits_function.js';
 import * as chargeQuotasPerKey from './0009_charge_quotas_per_key.js';
 import * as hitRateLimitsPerKey from './0010_hit_rate_limits_per_key.js';
 import * as usageChunks from './0011_usage_chunks.js';
+import * as projectKeyCounts from './0012_project_key_counts.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0009_charge_quotas_per_key': chargeQuotasPerKey,
   '0010_hit_rate_limits_per_key': hitRateLimitsPerKey,
   '0011_usage_chunks': usageChunks,
+  '0012_project_key_counts': projectKeyCounts,
 };
