@@ -1,9 +1,8 @@
 // SQLite: each project's number of keys, kept by triggers, so an unfiltered key list reads its
 // total instead of counting the project's keys (100,000 keys: ~15 ms a list on the bench machine).
 // Triggers keep it whoever writes: the server, the CLI, a bulk load straight into the file.
-// PostgreSQL counts: its triggers would update one row per project on every key created, which
-// serialises key creation in a project across nodes (and orders row locks against the account
-// lock key creation takes first).
+// PostgreSQL still counts: there each key creation's trigger would hold a lock on the project's
+// count row until it commits, so creations in one project would go one at a time across all nodes.
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
