@@ -32,6 +32,8 @@ import {
 
 export interface KeyServiceDeps {
   db: Db;
+  /** Where lists and searches run: on SQLite a thread of their own (Storage.readDb), else `db`. */
+  readDb?: Db;
   dialect: Dialect;
   clock: () => number;
   invalidation: KeyInvalidation;
@@ -188,14 +190,15 @@ export class KeyService {
     }
     const now = clock();
     const filter = { projectId, accountId, environment: query.environment, status: query.status, now };
+    const readDb = this.deps.readDb ?? db;
     const { page, pageSize } = query;
     const offset = (page - 1) * pageSize;
     const search = query.search?.trim() ?? '';
     if (search === '') {
-      const [total, rows] = await Promise.all([store.countFiltered(db, this.deps.dialect, filter), store.pageFiltered(db, filter, offset, pageSize)]);
+      const [total, rows] = await Promise.all([store.countFiltered(readDb, this.deps.dialect, filter), store.pageFiltered(readDb, filter, offset, pageSize)]);
       return { apiKeys: await this.withLiveUsage(rows.map((row) => toApiKey(row, now)), now), page, pageSize, total };
     }
-    const { rows, total } = await store.searchPage(db, this.deps.dialect, filter, search, offset, pageSize);
+    const { rows, total } = await store.searchPage(readDb, this.deps.dialect, filter, search, offset, pageSize);
     return { apiKeys: await this.withLiveUsage(rows.map((row) => toApiKey(row, now)), now), page, pageSize, total };
   }
 

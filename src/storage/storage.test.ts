@@ -1,7 +1,7 @@
 // Storage set-up on PostgreSQL when several nodes start at once on an empty schema: every node's
 // schema creation and migration must succeed (`create schema if not exists` alone collides).
 // A node whose schema was dropped under it. SQLite transactions against another connection
-// committing in the middle of them.
+// committing in the middle of them; the SQLite read thread.
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { BACKEND, TEST_DATABASE_URL } from '../../test/helpers.js';
 import { sql } from 'kysely';
 import { dropSchema, migrate, openPostgres, openSqlite, type Storage } from './storage.js';
 import { migrations } from './migrations/index.js';
+import { NAME_MATCHES } from './sqlite-functions.js';
 
 describe('PostgreSQL set-up', () => {
   it.runIf(BACKEND === 'postgres')('five nodes creating and migrating one new schema at once all succeed', async () => {
@@ -99,6 +100,22 @@ describe('SQLite transactions', () => {
       } finally {
         other.close();
       }
+    }));
+
+  it.runIf(BACKEND === 'sqlite')('the read thread sees every commit, runs the search function, and refuses writes and transactions', () =>
+    withSqlite(async (storage) => {
+      const readDb = storage.readDb!;
+      await sql`create table t (name text not null)`.execute(storage.db);
+      const names = async () => (await sql<{ name: string }>`select name from t order by rowid`.execute(readDb)).rows.map((row) => row.name);
+      expect(await names()).toEqual([]);
+      await sql`insert into t values ('Checkout EU'), ('billing')`.execute(storage.db);
+      expect(await names()).toEqual(['Checkout EU', 'billing']); // committed on the main connection, read on its own
+      const matched = await sql<{ name: string }>`select name from t where ${sql.raw(NAME_MATCHES)}(${'chekout'}, name)`.execute(readDb);
+      expect(matched.rows).toEqual([{ name: 'Checkout EU' }]);
+      await expect(sql`insert into t values ('x')`.execute(readDb)).rejects.toThrow('the read thread only reads');
+      await expect(readDb.transaction().execute(() => Promise.resolve())).rejects.toThrow('no transactions');
+      await expect(sql`select nope from t`.execute(readDb)).rejects.toThrow(/no such column/);
+      expect(await names()).toEqual(['Checkout EU', 'billing']); // and it still answers
     }));
 
   it.runIf(BACKEND === 'sqlite')('the main connection waits for locks, checks foreign keys and syncs at commits only in WAL checkpoints', () =>

@@ -40,6 +40,10 @@ export interface Storage {
   writeKeyUsage(rows: readonly KeyUsageRow[]): Promise<void>;
   /** SQLite only: a quota charge, made by the writer thread in a batch (see openSqlite). */
   chargeQuota?(charge: QuotaCharge): Promise<QuotaOutcome>;
+  /** SQLite only: the database for long reads that need no transaction (key lists and searches),
+   * run by a thread of their own, so the main thread (every verification) does not wait while one
+   * scans a project's keys. */
+  readDb?: Db;
   /** Creates what must exist before migrations run (the PostgreSQL schema). */
   prepare(): Promise<void>;
   /** Cheap round trip for /readyz. */
@@ -69,8 +73,10 @@ export function openSqlite(dataDir: string): Storage {
   registerSqliteFunctions(file);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(file) }) });
   const usageThread = new UsageThread(path);
+  const readDb = new Kysely<Database>({ dialect: new ReadThreadDialect((query) => usageThread.read(query.sql, query.parameters)) });
   return {
     db,
+    readDb,
     dialect: 'sqlite',
     appendUsage: (batch) => usageThread.run({ op: 'events', batch: batch.message }),
     writeKeyUsage: (rows) => usageThread.run({ op: 'keyUsage', rows }),
@@ -88,6 +94,34 @@ export function openSqlite(dataDir: string): Storage {
       await db.destroy();
     },
   };
+}
+
+/** SQLite's dialect with every query sent to `read` (the read thread): queries only, no
+ * transactions. */
+class ReadThreadDialect extends SqliteDialect {
+  constructor(private readonly read: (query: CompiledQuery) => Promise<unknown[]>) {
+    super({ database: () => Promise.reject(new Error('the read thread has no local database')) });
+  }
+
+  override createDriver(): Driver {
+    const connection: DatabaseConnection = {
+      executeQuery: async <R>(query: CompiledQuery) => ({ rows: (await this.read(query)) as R[] }),
+      // eslint-disable-next-line require-yield
+      streamQuery: async function* () {
+        throw new Error('the read thread does not stream');
+      },
+    };
+    const noTransactions = () => Promise.reject(new Error('the read thread runs no transactions'));
+    return {
+      init: () => Promise.resolve(),
+      acquireConnection: () => Promise.resolve(connection),
+      beginTransaction: noTransactions,
+      commitTransaction: noTransactions,
+      rollbackTransaction: noTransactions,
+      releaseConnection: () => Promise.resolve(),
+      destroy: () => Promise.resolve(),
+    };
+  }
 }
 
 /**

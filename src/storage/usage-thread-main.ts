@@ -1,8 +1,9 @@
-// The SQLite writer thread (see usage-thread.ts): a connection per store file, one transaction
-// per request, an answer per request, in order.
+// The SQLite writer thread, and the read thread (see usage-thread.ts): a connection per store
+// file, one transaction per write request, an answer per request, in order.
 import { parentPort } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { connectionSettings } from './sqlite-settings.js';
+import { registerSqliteFunctions } from './sqlite-functions.js';
 import { USAGE_EVENT_TYPE, usageRows, type KeyUsageRow, type UsageBatchMessage, type UsageEventRow } from './usage-batch.js';
 import type { QuotaCharge, QuotaOutcome, UsageThreadReply, UsageThreadRequest } from './usage-thread.js';
 
@@ -35,6 +36,33 @@ function pushEvent(params: unknown[], e: UsageEventRow): void {
 }
 
 const stores = new Map<string, Store>();
+
+/** The read thread's connections: read-only, with the functions queries may call, and their
+ * statements by text (an admin API's queries are few, but their parameters vary). */
+interface Reader {
+  file: SQLite.Database;
+  statements: Map<string, SQLite.Statement>;
+}
+const readers = new Map<string, Reader>();
+const MAX_STATEMENTS = 200;
+
+function read(path: string, sqlText: string, parameters: readonly unknown[]): unknown[] {
+  let reader = readers.get(path);
+  if (reader === undefined) {
+    const file = new SQLite(path, { readonly: true, fileMustExist: true });
+    connectionSettings(file);
+    registerSqliteFunctions(file);
+    readers.set(path, (reader = { file, statements: new Map() }));
+  }
+  let statement = reader.statements.get(sqlText);
+  if (statement === undefined) {
+    statement = reader.file.prepare(sqlText);
+    if (!statement.reader) throw new Error('the read thread only reads');
+    if (reader.statements.size >= MAX_STATEMENTS) reader.statements.delete(reader.statements.keys().next().value!);
+    reader.statements.set(sqlText, statement);
+  }
+  return statement.all(...parameters);
+}
 
 function open(path: string): Store {
   const file = new SQLite(path);
@@ -105,8 +133,11 @@ function handle(request: UsageThreadRequest): QuotaOutcome[] | undefined {
   if (request.op === 'close') {
     store?.file.close();
     stores.delete(request.file);
+    readers.get(request.file)?.file.close();
+    readers.delete(request.file);
     return undefined;
   }
+  if (request.op === 'read') throw new Error('a read has its own answer');
   if (store === undefined) {
     store = open(request.file);
     stores.set(request.file, store);
@@ -120,8 +151,11 @@ function handle(request: UsageThreadRequest): QuotaOutcome[] | undefined {
 parentPort!.on('message', (request: UsageThreadRequest) => {
   let reply: UsageThreadReply;
   try {
-    const outcomes = handle(request);
-    reply = outcomes === undefined ? { id: request.id } : { id: request.id, outcomes };
+    if (request.op === 'read') reply = { id: request.id, rows: read(request.file, request.sql, request.parameters) };
+    else {
+      const outcomes = handle(request);
+      reply = outcomes === undefined ? { id: request.id } : { id: request.id, outcomes };
+    }
   } catch (error) {
     reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
   }

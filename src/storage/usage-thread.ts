@@ -6,6 +6,11 @@
 // connection of its own (WAL: the main thread's reads never wait for it; writers take turns
 // through SQLite's busy timeout), one transaction per request. It starts with the first request
 // and stops once no store has used it for a while.
+// A second thread of the same code reads for the admin API (key lists and searches, through
+// Storage.readDb) on read-only connections. A search at 100,000 keys scans the project's names for
+// ~30 ms; on the main thread every verification waited for it (one client searching in a loop
+// took a node from ~30,000 to ~200 verifications a second), and on the writer thread quota
+// charges would.
 import { Worker } from 'node:worker_threads';
 import type { KeyUsageRow, UsageBatchMessage } from './usage-batch.js';
 
@@ -31,16 +36,19 @@ export type UsageThreadWork =
   | { op: 'events'; batch: UsageBatchMessage }
   | { op: 'keyUsage'; rows: readonly KeyUsageRow[] }
   | { op: 'quota'; charges: readonly QuotaCharge[] }
+  | { op: 'read'; sql: string; parameters: readonly unknown[] }
   | { op: 'close' };
 
 /** From the main thread to the writer thread. */
 export type UsageThreadRequest = UsageThreadWork & { id: number; file: string };
 
-/** The writer thread's answer: `error` when the request failed; `outcomes` for quota charges. */
+/** The thread's answer: `error` when the request failed; `outcomes` for quota charges, `rows`
+ * for a read. */
 export interface UsageThreadReply {
   id: number;
   error?: string;
   outcomes?: QuotaOutcome[];
+  rows?: unknown[];
 }
 
 // Built (dist/*.js), the thread's module is JavaScript; run from source (tests, tsx) it is
@@ -50,7 +58,7 @@ const ENTRY = new URL(FROM_SOURCE ? './usage-thread-main.ts' : './usage-thread-m
 /** How long the thread outlives the last store that used it (a store reopened soon reuses it). */
 const IDLE_MS = 5_000;
 
-type Waiting = { resolve: (outcomes: QuotaOutcome[] | undefined) => void; reject: (error: Error) => void };
+type Waiting = { resolve: (reply: UsageThreadReply) => void; reject: (error: Error) => void };
 
 class WriterThread {
   private readonly worker = spawn(ENTRY);
@@ -62,19 +70,19 @@ class WriterThread {
     // Never what keeps a process alive: stores drain it on close, and an unclosed store has
     // nothing to wait for.
     this.worker.unref();
-    this.worker.on('message', (reply: UsageThreadReply) => this.settle(reply.id, reply.error === undefined ? undefined : new Error(reply.error), reply.outcomes));
+    this.worker.on('message', (reply: UsageThreadReply) => this.settle(reply));
     const fail = (error: Error) => {
       // What the thread had not answered fails (the writers keep that work for their next
       // flush); the next request starts a new thread.
       this.dead = true;
       onExit();
-      for (const id of [...this.pending.keys()]) this.settle(id, error);
+      for (const id of [...this.pending.keys()]) this.settle({ id }, error);
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => fail(new Error(`SQLite writer thread exited with code ${code}`)));
   }
 
-  request(file: string, work: UsageThreadWork): Promise<QuotaOutcome[] | undefined> {
+  request(file: string, work: UsageThreadWork): Promise<UsageThreadReply> {
     // A message to a thread that has exited would never be answered.
     if (this.dead) return Promise.reject(new Error('the SQLite writer thread has exited'));
     const id = this.nextId++;
@@ -88,28 +96,33 @@ class WriterThread {
     void this.worker.terminate();
   }
 
-  private settle(id: number, error?: Error, outcomes?: QuotaOutcome[]): void {
-    const waiting = this.pending.get(id);
+  private settle(reply: UsageThreadReply, error: Error | undefined = reply.error === undefined ? undefined : new Error(reply.error)): void {
+    const waiting = this.pending.get(reply.id);
     if (waiting === undefined) return;
-    this.pending.delete(id);
-    if (error === undefined) waiting.resolve(outcomes);
+    this.pending.delete(reply.id);
+    if (error === undefined) waiting.resolve(reply);
     else waiting.reject(error);
   }
 }
 
-let thread: WriterThread | null = null;
-/** Open stores per file; the thread's connection to a file closes when the last one does. */
+/** Two threads of the same code: `write` for the write-behind and quota charges, `read` for
+ * the admin API's long reads (key lists and searches), so neither waits for the other and the
+ * main thread waits for neither. */
+type Role = 'write' | 'read';
+const threads: Record<Role, WriterThread | null> = { write: null, read: null };
+/** Open stores per file; the threads' connections to a file close when the last one does. */
 const users = new Map<string, number>();
 let idleTimer: NodeJS.Timeout | null = null;
 
-function writerThread(): WriterThread {
+function sharedThread(role: Role): WriterThread {
   if (idleTimer !== null) clearTimeout(idleTimer);
   idleTimer = null;
+  let thread = threads[role];
   if (thread === null || thread.dead) {
     const started: WriterThread = new WriterThread(() => {
-      if (thread === started) thread = null;
+      if (threads[role] === started) threads[role] = null;
     });
-    thread = started;
+    threads[role] = thread = started;
   }
   return thread;
 }
@@ -124,13 +137,22 @@ export class UsageThread {
 
   async run(work: Exclude<UsageThreadWork, { op: 'close' | 'quota' }>): Promise<void> {
     if (this.closed) throw new Error('the store is closed');
-    await writerThread().request(this.file, work);
+    await sharedThread('write').request(this.file, work);
+  }
+
+  /** The rows of a query that only reads, from the read thread's own connection to the file
+   * (WAL: it sees every commit made before it starts, and waits for no writer). */
+  async read(sql: string, parameters: readonly unknown[]): Promise<unknown[]> {
+    if (this.closed) throw new Error('the store is closed');
+    const { rows } = await sharedThread('read').request(this.file, { op: 'read', sql, parameters });
+    if (rows === undefined) throw new Error('the SQLite read thread answered no rows');
+    return rows;
   }
 
   /** The charges made in one transaction, in order; an outcome per charge. */
   async chargeQuotas(charges: readonly QuotaCharge[]): Promise<QuotaOutcome[]> {
     if (this.closed) throw new Error('the store is closed');
-    const outcomes = await writerThread().request(this.file, { op: 'quota', charges });
+    const { outcomes } = await sharedThread('write').request(this.file, { op: 'quota', charges });
     if (outcomes?.length !== charges.length) throw new Error(`the SQLite writer thread answered ${outcomes?.length ?? 'no'} outcomes for ${charges.length} quota charges`);
     return outcomes;
   }
@@ -142,13 +164,15 @@ export class UsageThread {
     const left = users.get(this.file)! - 1;
     if (left > 0) return void users.set(this.file, left);
     users.delete(this.file);
-    if (thread === null) return;
-    await thread.request(this.file, { op: 'close' }).catch(() => undefined);
-    if (users.size === 0 && thread !== null) {
-      const idle = thread;
+    for (const role of ['write', 'read'] as const) await threads[role]?.request(this.file, { op: 'close' }).catch(() => undefined);
+    if (users.size === 0) {
+      const idle = { ...threads };
+      if (idleTimer !== null) clearTimeout(idleTimer);
       idleTimer = setTimeout(() => {
-        if (thread === idle) thread = null;
-        idle.stop();
+        for (const role of ['write', 'read'] as const) {
+          if (threads[role] === idle[role]) threads[role] = null;
+          idle[role]?.stop();
+        }
       }, IDLE_MS);
       idleTimer.unref();
     }
