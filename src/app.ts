@@ -185,7 +185,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     keys: new KeyService({ db, readDb: storage.readDb, dialect: storage.dialect, clock, invalidation, counters, masterKey }),
     projects: new ProjectService({ db, clock, invalidation }),
     accounts: new AccountService({ db, clock, invalidation }),
-    logs: new LogService({ db, clock }),
+    logs: new LogService({ db, readDb: storage.readDb, clock }),
     audit: new AuditService({ db }),
     push: new PushService({ db, dialect: storage.dialect, clock, masterKey, allowPrivate: config.webhookAllowPrivate, wake: () => dispatcher.wake() }),
     leaks: new LeakService({ db, clock, invalidation }),
