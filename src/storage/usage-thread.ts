@@ -66,7 +66,10 @@ class WriterThread {
   private nextId = 1;
   dead = false;
 
-  constructor(onExit: () => void) {
+  constructor(
+    private readonly role: Role,
+    onExit: () => void,
+  ) {
     // Never what keeps a process alive: stores drain it on close, and an unclosed store has
     // nothing to wait for.
     this.worker.unref();
@@ -79,12 +82,12 @@ class WriterThread {
       for (const id of [...this.pending.keys()]) this.settle({ id }, error);
     };
     this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`SQLite writer thread exited with code ${code}`)));
+    this.worker.on('exit', (code) => fail(new Error(`SQLite ${role} thread exited with code ${code}`)));
   }
 
   request(file: string, work: UsageThreadWork): Promise<UsageThreadReply> {
     // A message to a thread that has exited would never be answered.
-    if (this.dead) return Promise.reject(new Error('the SQLite writer thread has exited'));
+    if (this.dead) return Promise.reject(new Error(`the SQLite ${this.role} thread has exited`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -119,7 +122,7 @@ function sharedThread(role: Role): WriterThread {
   idleTimer = null;
   let thread = threads[role];
   if (thread === null || thread.dead) {
-    const started: WriterThread = new WriterThread(() => {
+    const started: WriterThread = new WriterThread(role, () => {
       if (threads[role] === started) threads[role] = null;
     });
     threads[role] = thread = started;
@@ -135,7 +138,7 @@ export class UsageThread {
     users.set(file, (users.get(file) ?? 0) + 1);
   }
 
-  async run(work: Exclude<UsageThreadWork, { op: 'close' | 'quota' }>): Promise<void> {
+  async run(work: Exclude<UsageThreadWork, { op: 'close' | 'quota' | 'read' }>): Promise<void> {
     if (this.closed) throw new Error('the store is closed');
     await sharedThread('write').request(this.file, work);
   }
