@@ -127,35 +127,31 @@ function open(path: string): Store {
   };
 }
 
-/** Does the request; quota charges' outcomes are its answer. */
-function handle(request: UsageThreadRequest): QuotaOutcome[] | undefined {
+/** Does the request; its answer: quota charges' outcomes, a read's rows, else nothing. */
+function handle(request: UsageThreadRequest): Omit<UsageThreadReply, 'id'> {
+  if (request.op === 'read') return { rows: read(request.file, request.sql, request.parameters) };
   let store = stores.get(request.file);
   if (request.op === 'close') {
     store?.file.close();
     stores.delete(request.file);
     readers.get(request.file)?.file.close();
     readers.delete(request.file);
-    return undefined;
+    return {};
   }
-  if (request.op === 'read') throw new Error('a read has its own answer');
   if (store === undefined) {
     store = open(request.file);
     stores.set(request.file, store);
   }
   if (request.op === 'events') store.appendEvents(request.batch);
   else if (request.op === 'keyUsage') store.writeKeyUsage(request.rows);
-  else return store.chargeQuotas(request.charges);
-  return undefined;
+  else return { outcomes: store.chargeQuotas(request.charges) };
+  return {};
 }
 
 parentPort!.on('message', (request: UsageThreadRequest) => {
   let reply: UsageThreadReply;
   try {
-    if (request.op === 'read') reply = { id: request.id, rows: read(request.file, request.sql, request.parameters) };
-    else {
-      const outcomes = handle(request);
-      reply = outcomes === undefined ? { id: request.id } : { id: request.id, outcomes };
-    }
+    reply = { id: request.id, ...handle(request) };
   } catch (error) {
     reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
   }
