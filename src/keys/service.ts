@@ -32,8 +32,8 @@ import {
 
 export interface KeyServiceDeps {
   db: Db;
-  /** Where lists and searches run: on SQLite a thread of their own (Storage.readDb), else `db`. */
-  readDb?: Db;
+  /** Where lists and searches run (Storage.readDb). */
+  readDb: Db;
   dialect: Dialect;
   clock: () => number;
   invalidation: KeyInvalidation;
@@ -190,7 +190,7 @@ export class KeyService {
     }
     const now = clock();
     const filter = { projectId, accountId, environment: query.environment, status: query.status, now };
-    const readDb = this.deps.readDb ?? db;
+    const { readDb } = this.deps;
     const { page, pageSize } = query;
     const offset = (page - 1) * pageSize;
     const search = query.search?.trim() ?? '';

@@ -41,9 +41,9 @@ export interface LogPage {
 }
 
 export class LogService {
-  /** `readDb`: where the log pages are read; on SQLite a thread of their own (Storage.readDb): a
-   * filter that few entries match may read a project's whole log. */
-  constructor(private readonly deps: { db: Db; readDb?: Db | undefined; clock: () => number }) {}
+  /** `readDb`: where the log pages are read (Storage.readDb): a filter that few entries match may
+   * read a project's whole log. */
+  constructor(private readonly deps: { db: Db; readDb: Db; clock: () => number }) {}
 
   async list(actor: Actor, projectId: string, query: ListLogsInput): Promise<LogPage> {
     const { db } = this.deps;
@@ -65,7 +65,7 @@ export class LogService {
     const from = range('from', query.from);
     const to = range('to', query.to);
     const { outcome } = query;
-    let q = (this.deps.readDb ?? db).selectFrom('events').selectAll().where('project_id', '=', projectId).where('type', '=', 'key.verified');
+    let q = this.deps.readDb.selectFrom('events').selectAll().where('project_id', '=', projectId).where('type', '=', 'key.verified');
     if (query.keyId !== undefined) q = q.where('key_id', '=', query.keyId);
     if (!all) q = q.where('account_id', '=', actor.accountId);
     // A usage-log chunk (usage-chunk.ts) has the outcome column only when all its entries share

@@ -104,7 +104,7 @@ describe('SQLite transactions', () => {
 
   it.runIf(BACKEND === 'sqlite')('the read thread sees every commit, runs the search function, and refuses writes and transactions', () =>
     withSqlite(async (storage) => {
-      const readDb = storage.readDb!;
+      const readDb = storage.readDb;
       await sql`create table t (name text not null)`.execute(storage.db);
       const names = async () => (await sql<{ name: string }>`select name from t order by rowid`.execute(readDb)).rows.map((row) => row.name);
       expect(await names()).toEqual([]);

@@ -40,10 +40,10 @@ export interface Storage {
   writeKeyUsage(rows: readonly KeyUsageRow[]): Promise<void>;
   /** SQLite only: a quota charge, made by the writer thread in a batch (see openSqlite). */
   chargeQuota?(charge: QuotaCharge): Promise<QuotaOutcome>;
-  /** SQLite only: the database for long reads that need no transaction (key lists and searches),
-   * run by a thread of their own, so the main thread (every verification) does not wait while one
-   * scans a project's keys. */
-  readDb?: Db;
+  /** The database for long reads that need no transaction (key lists and searches, log pages). On
+   * SQLite they run on a thread of their own, so the main thread (every verification) does not
+   * wait while one scans a project's keys; on PostgreSQL it is `db`, whose queries never block. */
+  readDb: Db;
   /** Creates what must exist before migrations run (the PostgreSQL schema). */
   prepare(): Promise<void>;
   /** Cheap round trip for /readyz. */
@@ -239,6 +239,7 @@ export function openPostgres(connectionString: string, schema?: string, poolSize
   let created = schema === undefined;
   return {
     db,
+    readDb: db,
     dialect: 'postgres',
     postgres: { connectionString, schema },
     appendUsage: (batch) => appendUsageWithKysely(db, batch),
