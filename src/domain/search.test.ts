@@ -276,12 +276,44 @@ describe('countMatchingNames', () => {
     }
   });
 
+  it('counts right where the query has pieces to look for, among names whose lowercase differs in length or by context', () => {
+    const random = randomSource(23);
+    // Mostly ASCII, so most queries have pieces (searchPieces); İ lowercases into two characters,
+    // the Kelvin sign into "k", and Σ into σ or, ending a word, ς.
+    const alphabet = 'abcdekabcdek _-İKΣσς';
+    let withPieces = 0;
+    for (let q = 0; q < 400; q++) {
+      const query = randomWord(random, 'abcdek', 5, q % 2 === 0 ? 8 : 14);
+      if (searchPieces(query) !== null) withPieces++;
+      const names = Array.from({ length: Math.floor(random() * 60) + 1 }, () =>
+        random() < 0.5 ? randomWord(random, alphabet, 0, 4) + upperSome(mutate(query, random), random) + randomWord(random, alphabet, 0, 4) : randomWord(random, alphabet, 0, 16),
+      );
+      const matches = nameMatcher(query);
+      expect(countMatchingNames(query, names.join(NAME_SEPARATOR)), JSON.stringify({ query, names })).toEqual({
+        names: names.length,
+        matches: names.filter((name) => matches(name)).length,
+      });
+    }
+    expect(withPieces).toBeGreaterThan(300);
+    // The Kelvin sign as the query's k; a name ending in Σ lowercases it as it would alone.
+    const names = ['checKout', 'chec\u212Aout', 'ΣΣ', 'aΣ', 'Σa', 'wİki'];
+    for (const query of ['checkout', 'chec\u212Aout', 'aς', 'aσ', 'σa', 'σσ', 'wiki', 'wİk']) {
+      const matches = nameMatcher(query);
+      expect({ query, count: countMatchingNames(query, names.join(NAME_SEPARATOR)).matches }).toEqual({ query, count: names.filter((name) => matches(name)).length });
+    }
+  });
+
   it('takes an empty string for one empty name, and a separator at either end for an empty name there', () => {
     expect(countMatchingNames('abc', '')).toEqual({ names: 1, matches: 0 });
     expect(countMatchingNames('', '')).toEqual({ names: 1, matches: 1 });
     expect(countMatchingNames('abc', `${NAME_SEPARATOR}abc${NAME_SEPARATOR}`)).toEqual({ names: 3, matches: 1 });
   });
 });
+
+/** `text` with about half its letters in upper case (k as the Kelvin sign now and then). */
+function upperSome(text: string, random: () => number): string {
+  return [...text].map((c) => (c === 'k' && random() < 0.2 ? '\u212A' : random() < 0.5 ? c.toUpperCase() : c)).join('');
+}
 
 function mutate(text: string, random: () => number): string {
   let out = text;
