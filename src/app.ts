@@ -182,7 +182,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const services: Services = {
     storage,
     verify,
-    keys: new KeyService({ db, readDb: storage.readDb, dialect: storage.dialect, clock, invalidation, counters, masterKey }),
+    keys: new KeyService({ db, readDb: storage.readDb, countNameMatches: storage.countNameMatches, dialect: storage.dialect, clock, invalidation, counters, masterKey }),
     projects: new ProjectService({ db, clock, invalidation }),
     accounts: new AccountService({ db, clock, invalidation }),
     logs: new LogService({ db, readDb: storage.readDb, clock }),

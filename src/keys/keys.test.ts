@@ -188,13 +188,14 @@ describe('list', () => {
     await check();
     expect((await t.call('GET', keysUrl())).body.total).toBe(3); // the owner's admin key and two of three
     if (t.config.databaseUrl === undefined) {
-      const kept = await db.selectFrom('project_key_counts').selectAll().orderBy('project_id').execute();
+      const keptCounts = () => db.selectFrom('project_key_counts').select(['project_id', 'keys']).orderBy('project_id').execute();
+      const kept = await keptCounts();
       expect(kept.map((row) => row.project_id)).toEqual([t.projectId, third.id].sort()); // the deleted project's row went with it
       // Migrating a store that has keys counts them.
       const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
       expect((await migrator.migrateTo('0011_usage_chunks')).error).toBeUndefined();
       expect((await migrator.migrateToLatest()).error).toBeUndefined();
-      expect(await db.selectFrom('project_key_counts').selectAll().orderBy('project_id').execute()).toEqual(kept);
+      expect(await keptCounts()).toEqual(kept);
       await check();
     }
   });

@@ -12,6 +12,8 @@ import { createWorkspace } from '../workspaces/service.js';
 import { loadMasterKey } from '../secrets/master-key.js';
 import { nameMatcher } from '../domain/search.js';
 import { searchPage } from './store.js';
+import SQLite from 'better-sqlite3';
+import { ProjectNames } from '../storage/project-names.js';
 
 let dir: string;
 let storage: Storage;
@@ -59,5 +61,78 @@ describe.runIf(BACKEND === 'sqlite')('search totals on SQLite', () => {
     expect(page.total).toBe([...names, 'integ\nraton'].filter((name) => matches(name)).length);
     await sql`delete from api_keys`.execute(storage.db);
     expect(await searchPage(storage.db, 'sqlite', { projectId, now: Date.now() }, 'integraton', 0, 100)).toEqual({ rows: [], total: 0 });
+  });
+});
+
+describe.runIf(BACKEND === 'sqlite')('search totals from the read thread’s copy of the names', () => {
+  const queries = ['integraton', 'chekout', 'école', 'in', 'x'.repeat(40), 'zzzz', 'renamed'];
+
+  /** Each query's total and page as the read thread gives them, against nameMatcher on the stored names. */
+  async function expectTotals(projectId: string): Promise<void> {
+    const stored = (await storage.db.selectFrom('api_keys').select('name').where('project_id', '=', projectId).orderBy('created_at', 'desc').orderBy('id', 'desc').execute()).map((row) => row.name);
+    for (const search of queries) {
+      const matches = nameMatcher(search);
+      const expected = stored.filter((name) => matches(name));
+      const page = await searchPage(storage.readDb, 'sqlite', { projectId, now: Date.now() }, search, 0, 100, storage.countNameMatches);
+      expect({ search, total: page.total, names: page.rows.map((row) => row.name) }).toEqual({ search, total: expected.length, names: expected });
+    }
+  }
+
+  it('counts from the copy, and follows every insert, delete, rename and move of a key', async () => {
+    const { projectId } = await storeWithNames(names);
+    const { db } = storage;
+    const project = await db.selectFrom('projects').selectAll().where('id', '=', projectId).executeTakeFirstOrThrow();
+    await db.insertInto('projects').values({ ...project, id: 'proj_other', name: 'Other' }).execute();
+    // The copy answers (null would mean the SQL count).
+    expect(await storage.countNameMatches!(projectId, 'integraton')).toBe(names.filter(nameMatcher('integraton')).length);
+    expect(await storage.countNameMatches!('proj_other', 'integraton')).toBe(0);
+    expect(await storage.countNameMatches!('proj_missing', 'integraton')).toBeNull();
+    await expectTotals(projectId);
+    const key = await db.selectFrom('api_keys').selectAll().where('project_id', '=', projectId).executeTakeFirstOrThrow();
+    await db.insertInto('api_keys').values({ ...key, id: 'key_new', name: 'Integration US', created_at: key.created_at + 1_000 }).execute();
+    await expectTotals(projectId);
+    await db.deleteFrom('api_keys').where('name', '=', 'integraton').execute();
+    await expectTotals(projectId);
+    await db.updateTable('api_keys').set({ name: 'renamed' }).where('name', '=', 'checkout').execute();
+    await expectTotals(projectId);
+    await db.updateTable('api_keys').set({ project_id: 'proj_other' }).where('name', '=', 'Integration EU').execute();
+    await expectTotals(projectId);
+    await expectTotals('proj_other');
+    expect(await storage.countNameMatches!('proj_other', 'integraton')).toBe(1);
+    await db.deleteFrom('api_keys').execute();
+    expect(await storage.countNameMatches!(projectId, 'integraton')).toBe(0);
+    await expectTotals(projectId);
+  });
+
+  it('leaves a project with the separator in a name to the SQL count', async () => {
+    const { projectId } = await storeWithNames([...names, 'integ\nraton']);
+    expect(await storage.countNameMatches!(projectId, 'integraton')).toBeNull();
+    await expectTotals(projectId);
+  });
+
+  it('counts right while projects take turns in a budget too small to keep them all', async () => {
+    const { projectId } = await storeWithNames(names);
+    const { db } = storage;
+    const project = await db.selectFrom('projects').selectAll().where('id', '=', projectId).executeTakeFirstOrThrow();
+    const key = await db.selectFrom('api_keys').selectAll().executeTakeFirstOrThrow();
+    await db.insertInto('projects').values({ ...project, id: 'proj_small', name: 'Small' }).execute();
+    await db.insertInto('api_keys').values({ ...key, id: 'key_small', project_id: 'proj_small', name: 'integration' }).execute();
+    const chars = names.join('\n').length;
+    const file = new SQLite(join(dir, 'keyward.sqlite'), { readonly: true });
+    try {
+      // Room for the big project or the small one, not both; then for the small one only.
+      for (const budget of [chars, 20]) {
+        const kept = new ProjectNames(file, budget);
+        for (let turn = 0; turn < 3; turn++) {
+          expect(kept.count(projectId, 'integraton')).toBe(names.filter(nameMatcher('integraton')).length);
+          expect(kept.count('proj_small', 'integraton')).toBe(1);
+        }
+        await db.updateTable('api_keys').set({ name: `integration ${budget}` }).where('id', '=', 'key_small').execute();
+        expect(kept.count('proj_small', 'integraton')).toBe(1);
+        expect(kept.count('proj_small', `integration ${budget}`)).toBe(1);
+      }
+    } finally {
+      file.close();
+    }
   });
 });

@@ -34,6 +34,8 @@ export interface KeyServiceDeps {
   db: Db;
   /** Where lists and searches run (Storage.readDb). */
   readDb: Db;
+  /** Storage.countNameMatches: search totals from the read thread's copy of names (SQLite). */
+  countNameMatches?: ((projectId: string, query: string) => Promise<number | null>) | undefined;
   dialect: Dialect;
   clock: () => number;
   invalidation: KeyInvalidation;
@@ -198,7 +200,7 @@ export class KeyService {
       const [total, rows] = await Promise.all([store.countFiltered(readDb, this.deps.dialect, filter), store.pageFiltered(readDb, filter, offset, pageSize)]);
       return { apiKeys: await this.withLiveUsage(rows.map((row) => toApiKey(row, now)), now), page, pageSize, total };
     }
-    const { rows, total } = await store.searchPage(readDb, this.deps.dialect, filter, search, offset, pageSize);
+    const { rows, total } = await store.searchPage(readDb, this.deps.dialect, filter, search, offset, pageSize, this.deps.countNameMatches);
     return { apiKeys: await this.withLiveUsage(rows.map((row) => toApiKey(row, now)), now), page, pageSize, total };
   }
 

@@ -172,10 +172,12 @@ export interface RateWindowsTable {
   count: number;
 }
 
-/** SQLite only: each project's number of keys, kept by triggers on api_keys (migration 0012). */
+/** SQLite only: each project's number of keys, kept by triggers on api_keys (migration 0012),
+ * and a version of its key names that every insert, delete, move and rename moves on (0013). */
 export interface ProjectKeyCountsTable {
   project_id: string;
   keys: number;
+  names_version: Generated<number>;
 }
 
 /** Deployment-wide settings (e.g. `master_key_check`). */

@@ -44,6 +44,10 @@ export interface Storage {
    * SQLite they run on a thread of their own, so the main thread (every verification) does not
    * wait while one scans a project's keys; on PostgreSQL it is `db`, whose queries never block. */
   readDb: Db;
+  /** SQLite only: how many of the project's keys the fuzzy search `query` finds, counted on the
+   * read thread in its copy of the project's names (project-names.ts); null when it cannot tell,
+   * and the caller counts in SQL. */
+  countNameMatches?: (projectId: string, query: string) => Promise<number | null>;
   /** Creates what must exist before migrations run (the PostgreSQL schema). */
   prepare(): Promise<void>;
   /** Cheap round trip for /readyz. */
@@ -77,6 +81,7 @@ export function openSqlite(dataDir: string): Storage {
   return {
     db,
     readDb,
+    countNameMatches: (projectId, query) => usageThread.countNames(projectId, query),
     dialect: 'sqlite',
     appendUsage: (batch) => usageThread.run({ op: 'events', batch: batch.message }),
     writeKeyUsage: (rows) => usageThread.run({ op: 'keyUsage', rows }),

@@ -4,6 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { connectionSettings } from './sqlite-settings.js';
 import { registerSqliteFunctions } from './sqlite-functions.js';
+import { ProjectNames } from './project-names.js';
 import { USAGE_EVENT_TYPE, usageRows, type KeyUsageRow, type UsageBatchMessage, type UsageEventRow } from './usage-batch.js';
 import type { QuotaCharge, QuotaOutcome, UsageThreadReply, UsageThreadRequest } from './usage-thread.js';
 
@@ -42,24 +43,37 @@ const stores = new Map<string, Store>();
 interface Reader {
   file: SQLite.Database;
   statements: Map<string, SQLite.Statement>;
+  /** Made at the first search count. */
+  names: ProjectNames | null;
 }
 const readers = new Map<string, Reader>();
 const MAX_STATEMENTS = 200;
 
-function read(path: string, sqlText: string, parameters: readonly unknown[]): unknown[] {
+function reader(path: string): Reader {
   let reader = readers.get(path);
   if (reader === undefined) {
     const file = new SQLite(path, { readonly: true, fileMustExist: true });
     connectionSettings(file);
     registerSqliteFunctions(file);
-    readers.set(path, (reader = { file, statements: new Map() }));
+    readers.set(path, (reader = { file, statements: new Map(), names: null }));
   }
-  let statement = reader.statements.get(sqlText);
+  return reader;
+}
+
+function countNames(path: string, projectId: string, query: string): number | null {
+  const opened = reader(path);
+  opened.names ??= new ProjectNames(opened.file);
+  return opened.names.count(projectId, query);
+}
+
+function read(path: string, sqlText: string, parameters: readonly unknown[]): unknown[] {
+  const opened = reader(path);
+  let statement = opened.statements.get(sqlText);
   if (statement === undefined) {
-    statement = reader.file.prepare(sqlText);
+    statement = opened.file.prepare(sqlText);
     if (!statement.reader) throw new Error('the read thread only reads');
-    if (reader.statements.size >= MAX_STATEMENTS) reader.statements.delete(reader.statements.keys().next().value!);
-    reader.statements.set(sqlText, statement);
+    if (opened.statements.size >= MAX_STATEMENTS) opened.statements.delete(opened.statements.keys().next().value!);
+    opened.statements.set(sqlText, statement);
   }
   return statement.all(...parameters);
 }
@@ -127,9 +141,10 @@ function open(path: string): Store {
   };
 }
 
-/** Does the request; its answer: quota charges' outcomes, a read's rows, else nothing. */
+/** Does the request; its answer: quota charges' outcomes, a read's rows, a count of names, else nothing. */
 function handle(request: UsageThreadRequest): Omit<UsageThreadReply, 'id'> {
   if (request.op === 'read') return { rows: read(request.file, request.sql, request.parameters) };
+  if (request.op === 'countNames') return { count: countNames(request.file, request.projectId, request.query) };
   let store = stores.get(request.file);
   if (request.op === 'close') {
     store?.file.close();

@@ -37,18 +37,20 @@ export type UsageThreadWork =
   | { op: 'keyUsage'; rows: readonly KeyUsageRow[] }
   | { op: 'quota'; charges: readonly QuotaCharge[] }
   | { op: 'read'; sql: string; parameters: readonly unknown[] }
+  | { op: 'countNames'; projectId: string; query: string }
   | { op: 'close' };
 
 /** From the main thread to the writer thread. */
 export type UsageThreadRequest = UsageThreadWork & { id: number; file: string };
 
 /** The thread's answer: `error` when the request failed; `outcomes` for quota charges, `rows`
- * for a read. */
+ * for a read, `count` for a count of names. */
 export interface UsageThreadReply {
   id: number;
   error?: string;
   outcomes?: QuotaOutcome[];
   rows?: unknown[];
+  count?: number | null;
 }
 
 // Built (dist/*.js), the thread's module is JavaScript; run from source (tests, tsx) it is
@@ -138,7 +140,7 @@ export class UsageThread {
     users.set(file, (users.get(file) ?? 0) + 1);
   }
 
-  async run(work: Exclude<UsageThreadWork, { op: 'close' | 'quota' | 'read' }>): Promise<void> {
+  async run(work: Exclude<UsageThreadWork, { op: 'close' | 'quota' | 'read' | 'countNames' }>): Promise<void> {
     if (this.closed) throw new Error('the store is closed');
     await sharedThread('write').request(this.file, work);
   }
@@ -150,6 +152,16 @@ export class UsageThread {
     const { rows } = await sharedThread('read').request(this.file, { op: 'read', sql, parameters });
     if (rows === undefined) throw new Error('the SQLite read thread answered no rows');
     return rows;
+  }
+
+  /** How many of the project's keys the fuzzy search `query` finds, counted by the read thread
+   * in its copy of the project's names (project-names.ts); null when it cannot tell (then count
+   * in SQL). */
+  async countNames(projectId: string, query: string): Promise<number | null> {
+    if (this.closed) throw new Error('the store is closed');
+    const { count } = await sharedThread('read').request(this.file, { op: 'countNames', projectId, query });
+    if (count === undefined) throw new Error('the SQLite read thread answered no count');
+    return count;
   }
 
   /** The charges made in one transaction, in order; an outcome per charge. */

@@ -13,6 +13,7 @@ import * as chargeQuotasPerKey from './0009_charge_quotas_per_key.js';
 import * as hitRateLimitsPerKey from './0010_hit_rate_limits_per_key.js';
 import * as usageChunks from './0011_usage_chunks.js';
 import * as projectKeyCounts from './0012_project_key_counts.js';
+import * as projectNamesVersion from './0013_project_names_version.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': core,
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '0010_hit_rate_limits_per_key': hitRateLimitsPerKey,
   '0011_usage_chunks': usageChunks,
   '0012_project_key_counts': projectKeyCounts,
+  '0013_project_names_version': projectNamesVersion,
 };
