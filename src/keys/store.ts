@@ -177,9 +177,11 @@ export type CountNameMatches = (projectId: string, query: string) => Promise<num
 
 /**
  * On SQLite the page query runs the matcher inside the query (NAME_MATCHES) and stops at the
- * page's last match. The count must see every candidate: SQLite joins their names into one string
- * and countMatchingNames counts in it: less time than a JavaScript call per row from SQL, and no
- * string per name (100,000 keys, 200 counts: p50 25.4 vs 27.8 ms, max 40.6 vs 254.9 ms).
+ * page's last match. The count must see every candidate. For a whole project the read thread
+ * counts in its copy of the project's names (Storage.countNameMatches). Otherwise SQLite joins the
+ * candidates' names into one string and countMatchingNames counts in it: less time than a
+ * JavaScript call per row from SQL, and no string per name (100,000 keys, 200 counts: p50 25.4 vs
+ * 27.8 ms, max 40.6 vs 254.9 ms).
  */
 async function searchInQuery(db: DbOrTrx, filter: KeyFilter, search: string, offset: number, limit: number, countNameMatches?: CountNameMatches): Promise<SearchPage> {
   const matching = <O>(query: SelectQueryBuilder<Database, 'api_keys', O>) =>
