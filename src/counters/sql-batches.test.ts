@@ -208,8 +208,11 @@ describe.runIf(BACKEND === 'postgres')('rate-limit hits in batches on PostgreSQL
       const ids = [keyId, otherId, 'key_gone'];
       const outcomes = [];
       for (const batch of batches) outcomes.push(...(await hit(storage, batch.map((step) => ({ keyId: ids[step.key]!, limit: step.limit, windowMs: step.windowMs, start: step.start })))));
-      const windows = await storage.db.selectFrom('rate_windows').selectAll().orderBy('key_id').execute();
-      return { outcomes, windows: windows.map((w) => ({ ...w, key_id: ids.indexOf(w.key_id) })) };
+      // Ordered by the key's place in ids, not its id: the ids are random, so the two runs'
+      // keys need not sort alike.
+      const windows = await storage.db.selectFrom('rate_windows').selectAll().execute();
+      const placed = windows.map((w) => ({ ...w, key_id: ids.indexOf(w.key_id) }));
+      return { outcomes, windows: placed.sort((a, b) => a.key_id - b.key_id || Number(a.window_start) - Number(b.window_start)) };
     };
     const batched = await run((storage, hits) => hitRateLimitsInPostgres(storage.db, hits));
     const oneByOne = await run(async (storage, hits) => {
