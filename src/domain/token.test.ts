@@ -7,6 +7,7 @@ import {
   hashToken,
   isValidPrefix,
   isWellFormedToken,
+  TOKEN_PATTERN,
   randomBase62,
   tokenStart,
 } from './token.js';
@@ -107,5 +108,52 @@ describe('helpers', () => {
   });
   it('makes usernames without separators', () => {
     expect(generateUsername('kw')).toMatch(/^kwu[0-9A-Za-z]{20}$/);
+  });
+});
+
+describe('isWellFormedToken checks the shape by hand', () => {
+  const pattern = new RegExp(TOKEN_PATTERN);
+  /** What it answered with a regex for the shape and zlib's crc32 for the checksum. */
+  const byPattern = (token: string) => pattern.test(token) && checksumOf(token.slice(0, -6)) === token.slice(-6);
+
+  it('answers as the pattern and the checksum do, for 20,000 mutated tokens', () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+    // Characters at the edges of every class the shape uses, and some it never allows.
+    const CHARS = ['a', 'z', 'A', 'Z', '0', '9', '_', '`', '{', '@', '[', '/', ':', '-', ' ', 'é', 'а', '\u0000', '\u007f', '\u0080'];
+    const outcomes = { valid: 0, invalid: 0 };
+    for (let i = 0; i < 20_000; i++) {
+      let token = generateToken(pick(['kw', 'a0', 'acme9', 'abcdefghijklmnop']), pick(['live', 'test']));
+      const edits = Math.floor(random() * 3);
+      for (let e = 0; e < edits; e++) {
+        const at = Math.floor(random() * (token.length + 1));
+        const roll = random();
+        if (roll < 0.4) token = token.slice(0, at) + pick(CHARS) + token.slice(at + 1); // replace
+        else if (roll < 0.7) token = token.slice(0, at) + pick(CHARS) + token.slice(at); // insert
+        else token = token.slice(0, at) + token.slice(at + 1); // delete
+      }
+      // Half of them get a checksum that matches whatever the rest became: the shape decides.
+      if (random() < 0.5 && token.length > 6) token = token.slice(0, -6) + checksumOf(token.slice(0, -6));
+      const expected = byPattern(token);
+      expect(isWellFormedToken(token), JSON.stringify(token)).toBe(expected);
+      outcomes[expected ? 'valid' : 'invalid']++;
+    }
+    expect(outcomes.valid).toBeGreaterThan(2_000);
+    expect(outcomes.invalid).toBeGreaterThan(2_000);
+  });
+
+  it.each([
+    ['a 1-character prefix', 'k'],
+    ['a 17-character prefix', 'abcdefghijklmnopq'],
+    ['a prefix starting with a digit', '9kw'],
+  ])('refuses %s even with a matching checksum', (_label, prefix) => {
+    const payload = `${prefix}_live_${'A'.repeat(29)}`;
+    expect(isWellFormedToken(payload + checksumOf(payload))).toBe(false);
+  });
+
+  it('takes the longest prefix', () => {
+    const payload = `abcdefghijklmnop_test_${'z'.repeat(29)}`;
+    expect(isWellFormedToken(payload + checksumOf(payload))).toBe(true);
   });
 });

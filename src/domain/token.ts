@@ -20,9 +20,8 @@ export const PREFIX_PATTERN = '^[a-z][a-z0-9]{1,15}$';
 const PREFIX_REGEX = new RegExp(PREFIX_PATTERN);
 export const DEFAULT_PREFIX = 'kw';
 
-const TOKEN_REGEX = /^[a-z][a-z0-9]{1,15}_(?:live|test)_[0-9A-Za-z]{35}$/;
-/** Longest well-formed token; anything longer is rejected before any parsing work. */
-export const MAX_TOKEN_LENGTH = 16 + 1 + 4 + 1 + BODY_LENGTH;
+/** The shape of a token, as isWellFormedToken checks it. */
+export const TOKEN_PATTERN = '^[a-z][a-z0-9]{1,15}_(?:live|test)_[0-9A-Za-z]{35}$';
 
 export function isValidPrefix(prefix: string): boolean {
   return PREFIX_REGEX.test(prefix);
@@ -62,15 +61,54 @@ export function generateToken(prefix: string, environment: Environment): string 
 }
 
 /** True for a well-formed token whose checksum matches; no I/O. Verify asks this of every token it
- * is shown, so the checksum is compared as a number (no substrings, no call into zlib). */
+ * is shown, so the shape (TOKEN_PATTERN) is checked by hand, in the pass that computes the
+ * checksum, and the checksum is compared as a number (no regex, no substrings, no call into zlib). */
 export function isWellFormedToken(token: string): boolean {
-  if (token.length > MAX_TOKEN_LENGTH || !TOKEN_REGEX.test(token)) return false;
-  const split = token.length - CHECKSUM_LENGTH;
-  // The pattern has checked that the token is ASCII and its last six characters are base62.
+  const length = token.length;
+  // `<prefix>_<env>_<body>`: the prefix is 2 to 16 characters, `_live_` or `_test_` is 6.
+  const prefixLength = length - 6 - BODY_LENGTH;
+  if (prefixLength < 2 || prefixLength > 16) return false;
+  if (token.charCodeAt(prefixLength) !== 0x5f || token.charCodeAt(prefixLength + 5) !== 0x5f) return false;
+  if (!isEnvironmentAt(token, prefixLength + 1)) return false;
+  let c = -1; // CRC-32 of everything before the checksum, as zlib's crc32
+  for (let i = 0; i < prefixLength; i++) {
+    const code = token.charCodeAt(i);
+    if (code >= 128 || (CHAR_CLASS[code]! & (i === 0 ? LOWER : LOWER | DIGIT)) === 0) return false;
+    c = CRC_TABLE[(c ^ code) & 0xff]! ^ (c >>> 8);
+  }
+  for (let i = prefixLength; i < prefixLength + 6; i++) c = CRC_TABLE[(c ^ token.charCodeAt(i)) & 0xff]! ^ (c >>> 8);
+  const split = length - CHECKSUM_LENGTH;
+  for (let i = prefixLength + 6; i < split; i++) {
+    const code = token.charCodeAt(i);
+    if (code >= 128 || CHAR_CLASS[code] === 0) return false;
+    c = CRC_TABLE[(c ^ code) & 0xff]! ^ (c >>> 8);
+  }
   let written = 0;
-  for (let i = split; i < token.length; i++) written = written * 62 + BASE62_VALUE[token.charCodeAt(i)]!;
-  return written === crc32Ascii(token, split);
+  for (let i = split; i < length; i++) {
+    const code = token.charCodeAt(i);
+    if (code >= 128 || CHAR_CLASS[code] === 0) return false;
+    written = written * 62 + BASE62_VALUE[code]!;
+  }
+  return written === (c ^ -1) >>> 0;
 }
+
+/** `live` or `test` at `at`. */
+function isEnvironmentAt(token: string, at: number): boolean {
+  const a = token.charCodeAt(at);
+  const b = token.charCodeAt(at + 1);
+  const c = token.charCodeAt(at + 2);
+  const d = token.charCodeAt(at + 3);
+  return (a === 0x6c && b === 0x69 && c === 0x76 && d === 0x65) || (a === 0x74 && b === 0x65 && c === 0x73 && d === 0x74);
+}
+
+const LOWER = 1;
+const DIGIT = 2;
+const UPPER = 4;
+/** Which of the token's character classes each ASCII code is in (0: none of them). */
+const CHAR_CLASS = new Uint8Array(128);
+for (let code = 0x61; code <= 0x7a; code++) CHAR_CLASS[code] = LOWER;
+for (let code = 0x30; code <= 0x39; code++) CHAR_CLASS[code] = DIGIT;
+for (let code = 0x41; code <= 0x5a; code++) CHAR_CLASS[code] = UPPER;
 
 /** Each base62 digit's value, by character code. */
 const BASE62_VALUE = new Uint8Array(128);
@@ -82,13 +120,6 @@ for (let n = 0; n < 256; n++) {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
   CRC_TABLE[n] = c;
-}
-
-/** zlib's crc32 of the first `end` characters of an ASCII string. */
-function crc32Ascii(text: string, end: number): number {
-  let c = -1;
-  for (let i = 0; i < end; i++) c = CRC_TABLE[(c ^ text.charCodeAt(i)) & 0xff]! ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
 }
 
 /** What we store instead of the token. Tokens carry ≥ 128 random bits, so a fast hash is enough. */

@@ -2,6 +2,7 @@
 // not pass through the server's request handler): same status, body and content type, for good
 // and bad input alike; and what it hands to Fastify still gets Fastify's answers.
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey, startApp, type TestApp } from '../../test/helpers.js';
 
@@ -129,6 +130,31 @@ describe('verify fast path', () => {
     expect(get.status).toBe(401);
     const query = await overHttp('{"key":"x"}', { 'content-type': 'application/json' }, '/v1/keys/verify?debug=1');
     expect(query.status).toBe(200);
+  });
+
+  it('reads a body that arrives in pieces, and shrugs off a client that hangs up halfway through one', async () => {
+    const key = await createKey(t, { name: 'in pieces' });
+    const body = JSON.stringify({ key: key.key });
+    const head = `POST /v1/keys/verify HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`;
+    // Pieces: the body's halves a turn apart reach the handler as two chunks.
+    const pieces = connect(port, '127.0.0.1');
+    let reply = '';
+    pieces.on('data', (chunk: Buffer) => (reply += chunk.toString()));
+    const closed = new Promise((resolve) => pieces.once('close', resolve));
+    pieces.write(head + body.slice(0, 20));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    pieces.write(body.slice(20));
+    await closed;
+    expect(reply).toMatch(/^HTTP\/1.1 200 OK/);
+    expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ valid: true, code: 'VALID' });
+    // Hang-up: half a body, then the connection is gone; no answer is owed, and the server goes on.
+    const halfway = connect(port, '127.0.0.1');
+    await new Promise((resolve) => halfway.once('connect', resolve));
+    halfway.write(head + body.slice(0, 20));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    halfway.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await overHttp(body)).body).toMatchObject({ valid: true, code: 'VALID' });
   });
 
   it('logs the client address X-Forwarded-For names when the proxy is trusted, and counts the requests in /metrics', async () => {

@@ -39,22 +39,26 @@ export function fastVerify(deps: FastVerifyDeps, next: Handler): Handler {
     const headers = request.headers;
     const type = headers['content-type'];
     const length = headers['content-length'];
-    if (type === undefined || !JSON_TYPES.has(type.toLowerCase()) || length === undefined || headers['transfer-encoding'] !== undefined) {
+    if (type === undefined || (type !== 'application/json' && !JSON_TYPES.has(type.toLowerCase())) || length === undefined || headers['transfer-encoding'] !== undefined) {
       return next(request, response);
     }
     const expected = Number(length);
     if (!(expected > 0 && expected <= deps.bodyLimit)) return next(request, response);
 
-    const chunks: Buffer[] = [];
+    // A body mostly comes in one chunk: the array is made for a second one only. An aborted
+    // request needs no 'error' listener (IncomingMessage emits 'error' only to listeners) and
+    // gets no answer ('end' never comes).
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
     let received = 0;
     request.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
+      if (first === undefined) first = chunk;
+      else (more ??= [first]).push(chunk);
       received += chunk.length;
     });
-    request.on('error', () => undefined); // an aborted request: nothing to answer
     request.on('end', () => {
       if (received !== expected) return fail(deps, response, validationError('body', 'Content-Length does not match the body'));
-      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      const text = more === undefined ? first!.toString('utf8') : Buffer.concat(more).toString('utf8');
       const parsed = parseJsonBody(text);
       if ('error' in parsed) return fail(deps, response, validationError(parsed.field, parsed.error));
       if (!deps.validate(parsed.value)) return fail(deps, response, validationErrorFrom(deps.validate.errors ?? [], 'body'));

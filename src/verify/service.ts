@@ -207,7 +207,10 @@ export class VerifyService {
   private accept(request: VerifyRequest, record: KeyRecord, now: number, usage?: UsageInfo, rateLimit?: RateLimitInfo): VerifyResult {
     this.deps.usage.record(record.id, now, record.limitedAmount === null ? (request.cost ?? 1) : 0);
     const cacheForMs = record.limitedAmount !== null || record.rateLimit !== null ? 0 : this.cacheHint(record, now);
-    return { valid: true, code: 'VALID', key: record.reply, record, cacheForMs, ...(usage && { usage }), ...(rateLimit && { rateLimit }) };
+    const result: VerifyResult = { valid: true, code: 'VALID', key: record.reply, record, cacheForMs };
+    if (usage !== undefined) result.usage = usage;
+    if (rateLimit !== undefined) result.rateLimit = rateLimit;
+    return result;
   }
 
   /** The hint, cut short so a cached answer never outlives the key's (or its secret's) expiry. */
