@@ -1,14 +1,15 @@
 // POST /v1/keys/verify without Fastify's per-request machinery: the hot path every request of our
 // users' APIs goes through. It runs in front of Fastify's handler on the same server and answers
-// exactly as the Fastify route would (same JSON parser, same compiled body schema, same error
-// envelope and headers); anything out of the ordinary (another content type, no Content-Length, a
-// body over the limit, a node shutting down) is handed to Fastify untouched, before the body is
-// read, so those answers stay Fastify's. Parity is checked by src/http/fast-verify.test.ts.
+// exactly as the Fastify route would (the same JSON parser, or for the common compact body a reader
+// giving the same value; the same compiled body schema, error envelope and headers); anything out
+// of the ordinary (another content type, no Content-Length, a body over the limit, a node shutting
+// down) is handed to Fastify untouched, before the body is read, so those answers stay Fastify's. Parity is checked by src/http/fast-verify.test.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ValidateFunction } from 'ajv';
 import { validationError } from '../errors.js';
 import { envelope, toAppError } from './error-handler.js';
+import { readCompactVerifyBody } from './compact-verify-body.js';
 import { parseJsonBody } from './json-body.js';
 import { validationErrorFrom } from './validation.js';
 import type { VerifyRequest, VerifyResult, VerifyService } from '../verify/service.js';
@@ -58,13 +59,17 @@ export function fastVerify(deps: FastVerifyDeps, next: Handler): Handler {
     });
     request.on('end', () => {
       if (received !== expected) return fail(deps, response, validationError('body', 'Content-Length does not match the body'));
-      const text = more === undefined ? first!.toString('utf8') : Buffer.concat(more).toString('utf8');
-      const parsed = parseJsonBody(text);
-      if ('error' in parsed) return fail(deps, response, validationError(parsed.field, parsed.error));
-      if (!deps.validate(parsed.value)) return fail(deps, response, validationErrorFrom(deps.validate.errors ?? [], 'body'));
+      const bytes = more === undefined ? first! : Buffer.concat(more);
+      let body: unknown = readCompactVerifyBody(bytes);
+      if (body === undefined) {
+        const parsed = parseJsonBody(bytes.toString('utf8'));
+        if ('error' in parsed) return fail(deps, response, validationError(parsed.field, parsed.error));
+        body = parsed.value;
+      }
+      if (!deps.validate(body)) return fail(deps, response, validationErrorFrom(deps.validate.errors ?? [], 'body'));
       let decided: VerifyResult | Promise<VerifyResult>;
       try {
-        decided = deps.verify.verifyNow(parsed.value as VerifyRequest, clientIp(request, deps.trustProxy));
+        decided = deps.verify.verifyNow(body as VerifyRequest, clientIp(request, deps.trustProxy));
       } catch (error) {
         return failWith(deps, response, error);
       }
