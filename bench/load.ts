@@ -69,8 +69,9 @@ export function mean(values: Measurement[]): Measurement {
   const sum = (pick: (m: Measurement) => number) => values.reduce((total, m) => total + pick(m), 0);
   return {
     requestsPerSecond: Math.round(avg((m) => m.requestsPerSecond)),
-    p50Ms: avg((m) => m.p50Ms),
-    p99Ms: avg((m) => m.p99Ms),
+    // Latencies to 0.01 ms (autocannon's own resolution is whole ms at these speeds).
+    p50Ms: Math.round(avg((m) => m.p50Ms) * 100) / 100,
+    p99Ms: Math.round(avg((m) => m.p99Ms) * 100) / 100,
     non2xx: sum((m) => m.non2xx),
     errors: sum((m) => m.errors),
     requests: sum((m) => m.requests),
