@@ -6,7 +6,7 @@ import { normalizeRequestHost } from '../domain/host.js';
 import { nextRefillAt } from '../domain/quota.js';
 import { secondsUntil } from '../errors.js';
 import type { Db } from '../storage/database.js';
-import type { Counters } from '../counters/counters.js';
+import type { Counters, RateLimitResult } from '../counters/counters.js';
 import type { KeyCache } from './cache.js';
 import { loadKeyRecord, type KeyRecord, type VerifyReplyKey } from './record.js';
 import type { UsageWriter } from './usage-writer.js';
@@ -82,6 +82,14 @@ export interface VerifyDeps {
 }
 
 const MALFORMED: VerifyResult = Object.freeze({ valid: false, code: 'MALFORMED' });
+
+/** A window's end as ISO 8601. Windows are aligned (every key with the same window length ends at
+ * the same moment), so the last answer is kept: most calls reuse it. */
+let lastIso = { time: Number.NaN, text: '' };
+function isoTime(time: number): string {
+  if (time !== lastIso.time) lastIso = { time, text: new Date(time).toISOString() };
+  return lastIso.text;
+}
 const NOT_FOUND: VerifyResult = Object.freeze({ valid: false, code: 'NOT_FOUND' });
 
 export class VerifyService {
@@ -178,17 +186,27 @@ export class VerifyService {
     return this.count(request, record, now);
   }
 
-  /** 5. and 6.: the counters of a key with a rate limit or a quota. */
-  private async count(request: VerifyRequest, record: KeyRecord, now: number): Promise<VerifyResult> {
-    const key = record.reply;
+  /** 5. and 6.: the counters of a key with a rate limit or a quota. A rate limit counted in this
+   * process (the embedded deployment) answers at once, so a key with only a rate limit is decided
+   * without a promise, like a key without counters. */
+  private count(request: VerifyRequest, record: KeyRecord, now: number): VerifyResult | Promise<VerifyResult> {
     // 5. Rate limit before quota, so a throttled call burns no quota.
-    let rateLimit: RateLimitInfo | undefined;
-    if (record.rateLimit !== null) {
-      const hit = await this.deps.counters.hitRateLimit(record.id, record.rateLimit.limit, record.rateLimit.windowMs, now);
-      rateLimit = { limit: hit.limit, remaining: hit.remaining, resetAt: new Date(hit.resetAt).toISOString() };
-      if (!hit.allowed) return { valid: false, code: 'RATE_LIMITED', key, record, rateLimit, retryAfterSeconds: secondsUntil(hit.resetAt, now) };
-    }
-    // 6. Quota: one atomic decide-and-charge.
+    if (record.rateLimit === null) return this.charge(request, record, now, undefined);
+    const hit = this.deps.counters.hitRateLimit(record.id, record.rateLimit.limit, record.rateLimit.windowMs, now);
+    if (hit instanceof Promise) return hit.then((result) => this.limited(request, record, now, result));
+    return this.limited(request, record, now, hit);
+  }
+
+  private limited(request: VerifyRequest, record: KeyRecord, now: number, hit: RateLimitResult): VerifyResult | Promise<VerifyResult> {
+    const rateLimit: RateLimitInfo = { limit: hit.limit, remaining: hit.remaining, resetAt: isoTime(hit.resetAt) };
+    if (!hit.allowed) return { valid: false, code: 'RATE_LIMITED', key: record.reply, record, rateLimit, retryAfterSeconds: secondsUntil(hit.resetAt, now) };
+    if (record.limitedAmount === null) return this.accept(request, record, now, undefined, rateLimit);
+    return this.charge(request, record, now, rateLimit);
+  }
+
+  /** 6. Quota: one atomic decide-and-charge. */
+  private async charge(request: VerifyRequest, record: KeyRecord, now: number, rateLimit: RateLimitInfo | undefined): Promise<VerifyResult> {
+    const key = record.reply;
     let usage: UsageInfo | undefined;
     if (record.limitedAmount !== null) {
       const limit = record.limitedAmount;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createKey, startApp, verify, addMember, type TestApp } from '../../test/helpers.js';
+import { BACKEND, createKey, startApp, verify, addMember, type TestApp } from '../../test/helpers.js';
 import { checksumOf } from '../domain/token.js';
 
 let t: TestApp;
@@ -165,6 +165,26 @@ describe('POST /v1/keys/verify', () => {
     expect(limited.rateLimit).toEqual({ limit: 3, remaining: 0, resetAt: new Date(t.clock.now + 10_000).toISOString() });
     t.clock.advance(10_000);
     expect(await verify(t, { key: key.key })).toMatchObject({ code: 'VALID', rateLimit: { remaining: 2 } });
+  });
+
+  it('a cached key with only a rate limit counted in memory (embedded) is decided at once, without a promise; in the database it is awaited, and so is a quota', async () => {
+    t.clock.now = Date.UTC(2030, 0, 15, 12, 0, 0);
+    const limited = await createKey(t, { name: 'rate limited', rateLimit: { limit: 2, windowMs: 10_000 } });
+    const quota = await createKey(t, { name: 'quota', limitedAmount: 5 });
+    const service = t.built.services.verify;
+    // The first call loads each record into the cache (a promise); the next ones are cache hits.
+    await service.verify({ key: limited.key });
+    await service.verify({ key: quota.key });
+    const inMemory = BACKEND === 'sqlite'; // PostgreSQL keeps rate limits in the database
+    const second = service.verifyNow({ key: limited.key });
+    expect(second instanceof Promise).toBe(!inMemory);
+    expect(await second).toMatchObject({ code: 'VALID', rateLimit: { limit: 2, remaining: 0, resetAt: '2030-01-15T12:00:10.000Z' } });
+    const third = service.verifyNow({ key: limited.key });
+    expect(third instanceof Promise).toBe(!inMemory);
+    expect(await third).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 10 });
+    const charged = service.verifyNow({ key: quota.key });
+    expect(charged).toBeInstanceOf(Promise);
+    expect(await charged).toMatchObject({ code: 'VALID', usage: { used: 2 } });
   });
 
   it('USAGE_EXCEEDED at the quota; cost is charged; refused calls charge nothing', async () => {
