@@ -6,7 +6,8 @@
 //   npx tsx bench/instructions.ts keyward|raw [--requests N] [--key '{"rateLimit":{…}}'] [--cache-sim]
 //
 // The server (the built Keyward, or bench/raw-server.ts) starts under callgrind with
-// instrumentation off, answers 3 N verifications (V8 optimises the path), then N with it on.
+// instrumentation off, answers 2 N and then N verifications over new connections (V8 optimises
+// the path), then N more with it on.
 // Printed: instructions per request of the main thread, which bounds throughput, and of the other
 // threads (V8's compiler and GC helpers, the SQLite writer); with --cache-sim, the main thread's
 // simulated cache and branch misses per request too. The load is bench/load.ts's (50 connections).
@@ -53,7 +54,10 @@ try {
   // The raw server answers any body alike; it gets one of the same shape and length.
   const key = target === 'raw' ? 'kw_live_' + 'A'.repeat(35) : (await createKey(server, await defaultProjectId(server), { name: 'bench', scopes: ['inference'], ...keyOptions })).key;
   const body = { key, scopes: ['inference'] };
-  await load(url, body, { requests: 3 * requests });
+  // Two loads to warm up: closing the first one's connections makes V8 drop some of Node's
+  // optimised socket code, which the second load optimises again before the measured one.
+  await load(url, body, { requests: 2 * requests });
+  await load(url, body, { requests });
   const control = (...args: string[]) => execFileSync('callgrind_control', [...args, String(child.pid)], { stdio: 'pipe' });
   control('-z');
   control('-i', 'on');
