@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { openSqlite } from '../src/storage/storage.js';
 import { KeyCache } from '../src/verify/cache.js';
 import { loadKeyRecord } from '../src/verify/record.js';
-import { hashToken } from '../src/domain/token.js';
+import { digestHex, tokenDigest } from '../src/domain/token.js';
 
 export interface CacheMemory {
   cachedKeys: number;
@@ -23,13 +23,13 @@ const tokens = JSON.parse(readFileSync(tokensFile, 'utf8')) as string[];
 const storage = openSqlite(dataDir);
 const cache = new KeyCache({ maxEntries: tokens.length, ttlMs: 3_600_000 });
 
-/** Verify's way in: the hash is made per call, so the cache holds the only reference to it. */
+/** Verify's way in: the digest is made per call, so the cache holds the only reference to it. */
 async function fill(from: number, to: number): Promise<void> {
   for (let i = from; i < to; i++) {
-    const hash = hashToken(tokens[i]!);
-    const record = await loadKeyRecord(storage.db, hash);
+    const digest = tokenDigest(tokens[i]!);
+    const record = await loadKeyRecord(storage.db, digestHex(digest));
     if (record === null) throw new Error(`seeded key ${tokens[i]!.slice(0, 12)}… not found`);
-    cache.set(hash, record, Date.now(), cache.currentGeneration());
+    cache.set(digest, record, Date.now(), cache.currentGeneration());
   }
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BODY_LENGTH,
   checksumOf,
+  digestHex,
   generateToken,
   generateUsername,
   hashToken,
@@ -9,6 +10,7 @@ import {
   isWellFormedToken,
   TOKEN_PATTERN,
   randomBase62,
+  tokenDigest,
   tokenStart,
 } from './token.js';
 
@@ -155,5 +157,16 @@ describe('isWellFormedToken checks the shape by hand', () => {
   it('takes the longest prefix', () => {
     const payload = `abcdefghijklmnop_test_${'z'.repeat(29)}`;
     expect(isWellFormedToken(payload + checksumOf(payload))).toBe(true);
+  });
+});
+
+describe('tokenDigest', () => {
+  it('is the SHA-256 that hashToken writes in hex, as 32 one-byte characters', () => {
+    for (let i = 0; i < 1_000; i++) {
+      const token = generateToken('kw', i % 2 === 0 ? 'live' : 'test');
+      const digest = tokenDigest(token);
+      expect(digest).toHaveLength(32);
+      expect(digestHex(digest)).toBe(hashToken(token));
+    }
   });
 });

@@ -1,6 +1,6 @@
 // Verification, in DESIGN's order: checksum (no I/O) → hash → cache → checks → rate limit →
 // quota → reply; usage is written behind. Returns a result, never throws for an invalid key.
-import { hashToken, isWellFormedToken, type Environment } from '../domain/token.js';
+import { digestHex, isWellFormedToken, tokenDigest, type Environment } from '../domain/token.js';
 import { missingScopes } from '../domain/permissions.js';
 import { normalizeRequestHost } from '../domain/host.js';
 import { nextRefillAt } from '../domain/quota.js';
@@ -154,12 +154,12 @@ export class VerifyService {
     }
     // 2. Checksum: made-up and mistyped keys end here, without I/O.
     if (!isWellFormedToken(token)) return MALFORMED;
-    // 3. Hash → cache → database.
+    // 3. Hash → cache → database. The cache knows a token by its digest's bytes, the database by its hex.
     const now = this.deps.clock();
-    const hash = hashToken(token);
-    const cached = this.deps.cache.get(hash, now);
+    const digest = tokenDigest(token);
+    const cached = this.deps.cache.get(digest, now);
     if (cached !== undefined) return this.judge(request, username, cached, now);
-    return this.load(hash, now).then((record) => this.judge(request, username, record, now));
+    return this.load(digest, now).then((record) => this.judge(request, username, record, now));
   }
 
   private judge(request: VerifyRequest, username: string | null, record: KeyRecord | null, now: number): VerifyResult | Promise<VerifyResult> {
@@ -239,21 +239,21 @@ export class VerifyService {
     return Math.max(0, ms);
   }
 
-  /** The record for a hash not in the cache, loaded once however many callers ask at the same moment. */
-  private load(hash: string, now: number): Promise<KeyRecord | null> {
+  /** The record for a token digest not in the cache, loaded once however many callers ask at the same moment. */
+  private load(digest: string, now: number): Promise<KeyRecord | null> {
     const generation = this.deps.cache.currentGeneration();
-    const pending = this.inFlight.get(hash);
+    const pending = this.inFlight.get(digest);
     // Join a load only if nothing changed since it started; otherwise its answer may be stale.
     if (pending !== undefined && pending.generation === generation) return pending.load;
-    const load = loadKeyRecord(this.deps.db, hash)
+    const load = loadKeyRecord(this.deps.db, digestHex(digest))
       .then((record) => {
-        this.deps.cache.set(hash, record, now, generation);
+        this.deps.cache.set(digest, record, now, generation);
         return record;
       })
       .finally(() => {
-        if (this.inFlight.get(hash)?.load === load) this.inFlight.delete(hash);
+        if (this.inFlight.get(digest)?.load === load) this.inFlight.delete(digest);
       });
-    this.inFlight.set(hash, { generation, load });
+    this.inFlight.set(digest, { generation, load });
     return load;
   }
 }
