@@ -82,6 +82,7 @@ export interface VerifyDeps {
 }
 
 const MALFORMED: VerifyResult = Object.freeze({ valid: false, code: 'MALFORMED' });
+const NOT_FOUND: VerifyResult = Object.freeze({ valid: false, code: 'NOT_FOUND' });
 
 /** A window's end as ISO 8601. Windows are aligned (every key with the same window length ends at
  * the same moment), so the last answer is kept: most calls reuse it. */
@@ -90,7 +91,6 @@ function isoTime(time: number): string {
   if (time !== lastIso.time) lastIso = { time, text: new Date(time).toISOString() };
   return lastIso.text;
 }
-const NOT_FOUND: VerifyResult = Object.freeze({ valid: false, code: 'NOT_FOUND' });
 
 export class VerifyService {
   private readonly inFlight = new Map<string, { generation: number; load: Promise<KeyRecord | null> }>();
