@@ -3,9 +3,11 @@
 // gateway and us is an attack surface), and `__proto__` / `constructor` are refused as member
 // names (prototype poisoning), as secure-json-parse would, without its extra regex scans.
 
-const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+/** JSON's whitespace: space, tab, line feed, carriage return. */
+const isWhitespace = (code: number) => code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
 
-const FORBIDDEN = new Set(['__proto__', 'constructor']);
+/** Member names refused (prototype poisoning). */
+const isForbidden = (name: string) => name === '__proto__' || name === 'constructor';
 
 export type MemberProblem = { kind: 'duplicate' | 'forbidden'; name: string };
 
@@ -35,11 +37,11 @@ export function findBadMember(text: string): MemberProblem | null {
       const members = objects[objects.length - 1];
       if (members != null) {
         let j = end + 1;
-        while (j < length && WHITESPACE.has(text.charCodeAt(j))) j++;
+        while (j < length && isWhitespace(text.charCodeAt(j))) j++;
         if (text.charCodeAt(j) === 0x3a) {
           // Compare decoded names: "a" and "\u0061" are the same member.
           const name = escaped ? (JSON.parse(text.slice(start, end + 1)) as string) : text.slice(start + 1, end);
-          if (FORBIDDEN.has(name)) return { kind: 'forbidden', name };
+          if (isForbidden(name)) return { kind: 'forbidden', name };
           if (members.has(name)) return { kind: 'duplicate', name };
           members.add(name);
         }
@@ -102,9 +104,7 @@ export function mayHaveBadMember(text: string, value: object): boolean {
   return members === -1 || members !== names;
 }
 
-const isWhitespace = (code: number) => code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
-
-/** The members of every object in a parsed value, or -1 if one is named as FORBIDDEN lists.
+/** The members of every object in a parsed value, or -1 if one has a forbidden name.
  * Iterative: a deeply nested body must not overflow the stack. */
 function countMembers(value: object): number {
   let members = 0;
@@ -115,7 +115,7 @@ function countMembers(value: object): number {
       continue;
     }
     for (const name in item) {
-      if (name === '__proto__' || name === 'constructor') return -1; // FORBIDDEN
+      if (isForbidden(name)) return -1;
       members++;
       const member = (item as Record<string, unknown>)[name];
       if (typeof member === 'object' && member !== null) (nested ??= []).push(member);
