@@ -200,23 +200,23 @@ export class VerifyService {
   private limited(request: VerifyRequest, record: KeyRecord, now: number, hit: RateLimitResult): VerifyResult | Promise<VerifyResult> {
     const rateLimit: RateLimitInfo = { limit: hit.limit, remaining: hit.remaining, resetAt: isoTime(hit.resetAt) };
     if (!hit.allowed) return { valid: false, code: 'RATE_LIMITED', key: record.reply, record, rateLimit, retryAfterSeconds: secondsUntil(hit.resetAt, now) };
-    if (record.limitedAmount === null) return this.accept(request, record, now, undefined, rateLimit);
     return this.charge(request, record, now, rateLimit);
   }
 
-  /** 6. Quota: one atomic decide-and-charge. */
-  private async charge(request: VerifyRequest, record: KeyRecord, now: number, rateLimit: RateLimitInfo | undefined): Promise<VerifyResult> {
-    const key = record.reply;
-    let usage: UsageInfo | undefined;
-    if (record.limitedAmount !== null) {
-      const limit = record.limitedAmount;
-      const charged = await this.deps.counters.consumeQuota({ keyId: record.id, cost: request.cost ?? 1, limit, refill: record.refill, now });
-      usage = { limit, used: charged.used, remaining: Math.max(0, limit - charged.used) };
-      const refillAt = record.refill === null ? null : nextRefillAt(record.refill, now);
-      if (refillAt !== null) usage.refillAt = new Date(refillAt).toISOString();
-      if (!charged.allowed) {
-        return { valid: false, code: 'USAGE_EXCEEDED', key, record, usage, ...(rateLimit && { rateLimit }), ...(refillAt !== null && { retryAfterSeconds: secondsUntil(refillAt, now) }) };
-      }
+  /** 6. Quota: one atomic decide-and-charge, awaited; a key without one is accepted at once. */
+  private charge(request: VerifyRequest, record: KeyRecord, now: number, rateLimit: RateLimitInfo | undefined): VerifyResult | Promise<VerifyResult> {
+    const limit = record.limitedAmount;
+    if (limit === null) return this.accept(request, record, now, undefined, rateLimit);
+    return this.chargeQuota(request, record, limit, now, rateLimit);
+  }
+
+  private async chargeQuota(request: VerifyRequest, record: KeyRecord, limit: number, now: number, rateLimit: RateLimitInfo | undefined): Promise<VerifyResult> {
+    const charged = await this.deps.counters.consumeQuota({ keyId: record.id, cost: request.cost ?? 1, limit, refill: record.refill, now });
+    const usage: UsageInfo = { limit, used: charged.used, remaining: Math.max(0, limit - charged.used) };
+    const refillAt = record.refill === null ? null : nextRefillAt(record.refill, now);
+    if (refillAt !== null) usage.refillAt = new Date(refillAt).toISOString();
+    if (!charged.allowed) {
+      return { valid: false, code: 'USAGE_EXCEEDED', key: record.reply, record, usage, ...(rateLimit && { rateLimit }), ...(refillAt !== null && { retryAfterSeconds: secondsUntil(refillAt, now) }) };
     }
     return this.accept(request, record, now, usage, rateLimit);
   }
