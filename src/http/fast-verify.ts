@@ -3,7 +3,8 @@
 // exactly as the Fastify route would (the same JSON parser, or for the common compact body a reader
 // giving the same value; the same compiled body schema, error envelope and headers); anything out
 // of the ordinary (another content type, no Content-Length, a body over the limit, a node shutting
-// down) is handed to Fastify untouched, before the body is read, so those answers stay Fastify's. Parity is checked by src/http/fast-verify.test.ts.
+// down) is handed to Fastify untouched, before the body is read, so those answers stay Fastify's.
+// Parity is checked by src/http/fast-verify.test.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ValidateFunction } from 'ajv';
