@@ -24,6 +24,8 @@ export interface UsageLogWriterOptions {
  * less per entry; a batch still holds the write lock (which main-thread writes such as quota
  * counters wait for) only some milliseconds. */
 const BATCH = 2_000;
+/** Written batches kept for reuse. */
+const SPARE = 4;
 /** Once a batch is full it is flushed at once instead of waiting for the timer. */
 const EAGER_FLUSH = BATCH;
 
@@ -31,6 +33,9 @@ export class UsageLogWriter {
   /** Full batches waiting, oldest first, then the one being filled. */
   private batches: UsageBatch[] = [];
   private buffered = 0;
+  /** Written batches kept for reuse: a batch's typed arrays are 80 KB, which V8 counts as
+   * external memory, and allocating them hundreds of times a second drives collections. */
+  private readonly spare: UsageBatch[] = [];
   private readonly timer: NodeJS.Timeout | null;
   private flushing: Promise<void> | null = null;
   private eager = false;
@@ -60,7 +65,7 @@ export class UsageLogWriter {
       return;
     }
     let batch = this.batches[this.batches.length - 1];
-    if (batch === undefined || batch.full) this.batches.push((batch = new UsageBatch(BATCH)));
+    if (batch === undefined || batch.full) this.batches.push((batch = this.spare.pop() ?? new UsageBatch(BATCH)));
     batch.add(entry);
     this.buffered++;
     if (this.buffered >= EAGER_FLUSH && !this.eager) {
@@ -99,6 +104,10 @@ export class UsageLogWriter {
       try {
         await this.storage.appendUsage(batch);
         this.written += length;
+        if (this.spare.length < SPARE) {
+          batch.clear();
+          this.spare.push(batch);
+        }
       } catch (error) {
         this.requeue(batches.slice(i));
         this.options.onError?.(error);

@@ -135,6 +135,35 @@ describe('UsageBatch', () => {
     expect(structuredClone(batch.message).keys).toEqual([KEY_A]);
   });
 
+  // The usage-log writer reuses a batch once it is written (logs/writer.ts): what it held before,
+  // and the previous entry add() compares with, must not reach its next message.
+  it('records after clear() as a new batch does, and a message sent before keeps its own tables', () => {
+    const batch = new UsageBatch(4);
+    batch.add(entry({ key: KEY_B, outcome: 'DISABLED', scopes: ['read'], host: 'a.example.com', ip: '10.0.0.9' }));
+    batch.add(entry({ key: KEY_A, time: T0 + 1 }));
+    const sent = structuredClone(batch.message);
+    const tables = batch.message;
+    batch.clear();
+    expect(batch.length).toBe(0);
+    expect(batch.full).toBe(false);
+    const again = [entry({ time: T0 + 2 }), entry({ time: T0 + 3, key: KEY_B }), entry({ time: T0 + 4, key: KEY_B, scopes: ['read'], host: 'a.example.com' })];
+    const fresh = new UsageBatch(4);
+    for (const e of again) {
+      batch.add(e);
+      fresh.add(e);
+    }
+    const fields = (message: UsageBatchMessage) => stored(message).map(({ id: _id, ...row }) => row);
+    expect(fields(structuredClone(batch.message))).toEqual(fields(structuredClone(fresh.message)));
+    expect(batch.message.keys).toEqual([KEY_A, KEY_B]);
+    expect(batch.message.strings).toEqual(['VALID', '10.0.0.1']);
+    // What was sent before the clear still reads as it was recorded.
+    expect(stored(sent).map((event) => [event.key_id, event.outcome, event.ip, event.scopes, event.host])).toEqual([
+      ['key_b', 'DISABLED', '10.0.0.9', '["read"]', 'a.example.com'],
+      ['key_a', 'VALID', '10.0.0.1', null, null],
+    ]);
+    expect(tables.keys).toEqual([KEY_B, KEY_A]);
+  });
+
   // add() reuses the previous entry's refs when its key, outcome, ip or request repeat: runs of
   // repeats, changes of one field at a time, and a caller changing its scopes array after add().
   it('gives every entry its own key, outcome, ip, scopes and host, in random runs of repeats', () => {

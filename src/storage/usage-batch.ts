@@ -67,11 +67,11 @@ export class UsageBatch {
   length = 0;
   private readonly numbers: Float64Array;
   private readonly refs: Int32Array;
-  private readonly keys: UsageKey[] = [];
+  private keys: UsageKey[] = [];
   private readonly keyIndex = new Map<string, number>();
-  private readonly strings: string[] = [];
+  private strings: string[] = [];
   private readonly stringIndex = new Map<string, number>();
-  private readonly requests: UsageBatchMessage['requests'] = [];
+  private requests: UsageBatchMessage['requests'] = [];
   private readonly requestIndex = new Map<string, number>();
   // The previous entry's key, outcome, ip and request and their refs: a server's entries mostly
   // repeat them (a busy key, VALID, the same caller and scopes), and comparing with the last one
@@ -93,6 +93,27 @@ export class UsageBatch {
 
   get full(): boolean {
     return this.length >= this.capacity;
+  }
+
+  /** Empties the batch for reuse, its typed arrays kept (once it is written: a message sent
+   * before shares the tables, not the arrays' contents, which were copied). */
+  clear(): void {
+    this.length = 0;
+    this.keys = [];
+    this.keyIndex.clear();
+    this.strings = [];
+    this.stringIndex.clear();
+    this.requests = [];
+    this.requestIndex.clear();
+    this.lastKeyId = undefined;
+    this.lastKeyRef = NONE;
+    this.lastOutcome = undefined;
+    this.lastOutcomeRef = NONE;
+    this.lastIp = undefined;
+    this.lastIpRef = NONE;
+    this.lastScopes = undefined;
+    this.lastHost = undefined;
+    this.lastRequestRef = NONE;
   }
 
   add(entry: UsageEntry): void {
