@@ -1,6 +1,7 @@
-// In-process verification: the function the HTTP route calls (VerifyService.verify), and the SDK
-// middleware's check, looped in this process with nothing else running: verifications per second
-// on one core. Each scenario gets its own app on a fresh data dir.
+// In-process verification: the call the HTTP route makes (VerifyService.verifyNow: the result
+// itself when nothing had to be awaited, as on a cache hit, else a promise), its promise form
+// verify() that in-process callers use, and the SDK middleware's check, looped in this process
+// with nothing else running. Each scenario gets its own app on a fresh data dir.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { buildApp } from '../src/app.js';
 import { createWorkspace } from '../src/workspaces/service.js';
 import { loadMasterKey } from '../src/secrets/master-key.js';
 import { middlewareCacheHits } from '../packages/sdk/bench/middleware.js';
+import type { VerifyResult } from '../src/verify/service.js';
 
 export interface InProcessRow {
   scenario: string;
@@ -22,10 +24,16 @@ export interface InProcessRow {
   logsDropped?: number;
 }
 
-/** Calls `step` in batches until `seconds` have passed; returns calls per second of wall time
- * and of the process's CPU time. */
-async function rate(seconds: number, step: () => Promise<unknown>): Promise<{ perSecond: number; perCpuSecond: number }> {
-  for (let i = 0; i < 2_000; i++) await step(); // warm-up: JIT, caches
+type Verify = (body: { key: string; scopes?: string[] }) => VerifyResult | Promise<VerifyResult>;
+
+/** Calls `step` in batches until `seconds` have passed, awaiting what it returns only when that is
+ * a promise (as the HTTP route does); returns calls per second of wall time and of the process's
+ * CPU time. */
+async function rate(seconds: number, step: () => unknown): Promise<{ perSecond: number; perCpuSecond: number }> {
+  for (let i = 0; i < 2_000; i++) {
+    const result = step(); // warm-up: JIT, caches
+    if (result instanceof Promise) await result;
+  }
   await new Promise((resolve) => setImmediate(resolve));
   const batch = 1_000;
   let calls = 0;
@@ -33,7 +41,10 @@ async function rate(seconds: number, step: () => Promise<unknown>): Promise<{ pe
   const cpuBefore = process.cpuUsage();
   const until = started + seconds * 1000;
   while (performance.now() < until) {
-    for (let i = 0; i < batch; i++) await step();
+    for (let i = 0; i < batch; i++) {
+      const result = step();
+      if (result instanceof Promise) await result;
+    }
     calls += batch;
     // Let timers and I/O run between batches, as a server's event loop would: the usage-log and
     // lastUsedAt writers flush then, and their cost belongs in the figure.
@@ -44,9 +55,11 @@ async function rate(seconds: number, step: () => Promise<unknown>): Promise<{ pe
   return { perSecond: Math.round(calls / wallSeconds), perCpuSecond: Math.round(calls / ((cpu.user + cpu.system) / 1e6)) };
 }
 
+/** `promises`: verify() (always a promise) instead of the route's verifyNow(). */
 async function withApp<T>(
   env: Record<string, string>,
-  run: (verify: (body: { key: string; scopes?: string[] }) => Promise<unknown>, token: string, built: Awaited<ReturnType<typeof buildApp>>) => Promise<T>,
+  promises: boolean,
+  run: (verify: Verify, token: string, built: Awaited<ReturnType<typeof buildApp>>) => Promise<T>,
 ): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-inproc-'));
   const config = loadConfig({ KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: 'silent', ...env });
@@ -60,7 +73,8 @@ async function withApp<T>(
       masterKey: loadMasterKey(config.masterKey, dataDir),
     });
     const verify = built.services.verify;
-    return await run((body) => verify.verify(body, '127.0.0.1'), workspace.adminKey!.token, built);
+    const call: Verify = promises ? (body) => verify.verify(body, '127.0.0.1') : (body) => verify.verifyNow(body, '127.0.0.1');
+    return await run(call, workspace.adminKey!.token, built);
   } finally {
     await built.app.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -69,10 +83,10 @@ async function withApp<T>(
 
 export async function inProcess(seconds: number): Promise<InProcessRow[]> {
   const rows: InProcessRow[] = [];
-  const scenario = async (name: string, env: Record<string, string>, body: (token: string) => { key: string; scopes?: string[] }) => {
-    const measured = await withApp(env, async (verify, token, built) => {
+  const scenario = async (name: string, env: Record<string, string>, body: (token: string) => { key: string; scopes?: string[] }, promises = false) => {
+    const measured = await withApp(env, promises, async (verify, token, built) => {
       const request = body(token);
-      const first = (await verify(request)) as { code: string };
+      const first = await verify(request);
       if (name.includes('malformed') ? first.code !== 'MALFORMED' : first.code !== 'VALID') throw new Error(`${name}: got ${first.code}`);
       const droppedBefore = built.logs.dropped;
       return { ...(await rate(seconds, () => verify(request))), logsDropped: built.logs.dropped - droppedBefore };
@@ -81,6 +95,7 @@ export async function inProcess(seconds: number): Promise<InProcessRow[]> {
   };
   await scenario('verify, cache hit, usage logs on', {}, (key) => ({ key, scopes: ['admin'] }));
   await scenario('verify, cache hit, usage logs off', { KEYWARD_USAGE_LOGS: 'false' }, (key) => ({ key, scopes: ['admin'] }));
+  await scenario('verify() promise, cache hit, logs on', {}, (key) => ({ key, scopes: ['admin'] }), true);
   await scenario('verify, cache miss (SQLite read), logs on', { KEYWARD_KEY_CACHE_TTL_MS: '0' }, (key) => ({ key, scopes: ['admin'] }));
   await scenario('verify, malformed (checksum fails), logs on', {}, (key) => ({ key: key.slice(0, -1) + (key.endsWith('a') ? 'b' : 'a') }));
   rows.push({ scenario: 'SDK middleware check, local cache hit', perSecond: await middlewareHits(seconds) });

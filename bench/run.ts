@@ -63,7 +63,7 @@ const measure: Record<Section, () => Promise<() => void>> = {
   'in-process': async () => {
     const rows = (results.inProcess = await inProcess(quick ? 0.1 : 3));
     return () => {
-      console.log(`\nin process: the function the HTTP route calls, looped (the event loop runs between batches of 1,000, so write-behind flushes count)`);
+      console.log(`\nin process: the HTTP route's call (verifyNow: no promise when nothing is awaited) and verify() (a promise), looped (the event loop runs between batches of 1,000, so write-behind flushes count)`);
       console.log(`${''.padEnd(52)} ${'per s'.padStart(9)} ${'per CPU-s'.padStart(10)} ${'log drops'.padStart(10)}`);
       console.log('  (CPU of every thread of the process, the SQLite writer thread included; log drops: usage-log entries dropped because the writer fell behind)');
       for (const { scenario, perSecond, perCpuSecond, logsDropped } of rows) {
