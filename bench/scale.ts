@@ -1,9 +1,10 @@
 // How Keyward copes with a big store: 1,000, 100,000 and 1,000,000 keys (quick: 2,000 only),
 // seeded in bulk (bench/seed.ts), all kept until the end. Per size: start-up time, and verify
-// throughput on one cached key and on many keys that all miss the cache (so every verify reads
-// SQLite), the sizes' loads taking turns so their ratios compare moments close together (both
-// should stay flat); list and fuzzy-search latency (200 requests each at 100,000 keys, quick: 3 at
-// 2,000; a few at the other sizes). At 100,000 keys (quick: 2,000) also the heap per cached key.
+// throughput on one cached key (each load on a server started for it) and on many keys that all
+// miss the cache (so every verify reads SQLite), the sizes' loads taking turns so their ratios
+// compare moments close together (both should stay flat); list and fuzzy-search latency (200
+// requests each at 100,000 keys, quick: 3 at 2,000; a few at the other sizes). At 100,000 keys
+// (quick: 2,000) also the heap per cached key.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,8 +29,10 @@ export interface StoreSize {
   accounts: number;
   seedMs: number;
   databaseBytes: number;
-  /** From spawning `keyward serve` until it printed "listening on". */
+  /** From spawning `keyward serve` until it printed "listening on": the median of every start on
+   * the store (`startupRuns`, the first one alone with its cold page cache, then the warm load's). */
   startupMs: number;
+  startupRuns: number[];
   /** One key, again and again: answered from the cache. */
   warm: Measurement;
   /** `keys` different keys in turn, on a server whose cache holds one entry: every verify reads SQLite. */
@@ -47,7 +50,11 @@ export interface Latency {
 }
 
 export interface ScaleResult {
+  /** Each rotating load's length; `warmSpan` each warm load's. */
   span: Span;
+  warmSpan: Span;
+  /** Warm loads per size, each on a server of its own. */
+  warmRounds: number;
   sizes: StoreSize[];
   /** Per store size. */
   lists: {
@@ -125,6 +132,12 @@ function shuffled<T>(values: T[]): T[] {
   return out;
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const half = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[half]! : Math.round((sorted[half - 1]! + sorted[half]!) / 2);
+}
+
 const round1 = (ms: number) => Math.round(ms * 10) / 10;
 
 function latency(samples: number[]): Latency {
@@ -195,6 +208,9 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
   const detailSize = quick ? 2_000 : 100_000;
   const span: Span = quick ? { requests: 100 } : { seconds: 3 };
   const rounds = quick ? 1 : 2;
+  // The warm load's rounds, each on a new server per size.
+  const warmRounds = quick ? 1 : 4;
+  const warmSpan: Span = quick ? span : { seconds: 2 };
   // Warm-ups, waits for the write-behind flushes and one thing at a time on the stores only steady
   // the figures: the smoke run does without.
   const steady = !quick;
@@ -240,8 +256,6 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
     const memory = { storeKeys: detail.size, cachedKeys: exact.cachedKeys, heapBytesPerKey: Math.round(exact.heapUsedBytes / exact.cachedKeys), server: inServer };
     for (const [i, store] of stores.entries()) await assertValid(serversA[i]!.server, store.tokens.slice(0, 5));
 
-    const warm = await alternateStores(stores.length, rounds, warmUpSeconds, (i, loadSpan) => load(serversA[i]!.server.url, { key: stores[i]!.tokens[0]!, scopes: ['inference'] }, loadSpan), span);
-
     const lists: ScaleResult['lists'] = [];
     for (const [i, store] of stores.entries()) {
       const server = serversA[i]!.server;
@@ -255,6 +269,28 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
       lists.push({ keys: store.size, page, searches });
     }
     await Promise.all(serversA.map(({ server }) => server.stop()));
+
+    const startups = serversA.map(({ startupMs }) => [startupMs]);
+    // The warm load, on a server started for each of its loads: how fast a Keyward process runs
+    // its verify path is partly decided when it starts (bench/README.md "Start-up state"), the
+    // same for every store size, so one server per size would compare processes, not sizes.
+    const warm = await alternateStores(
+      stores.length,
+      warmRounds,
+      0,
+      async (i, loadSpan) => {
+        const { server, startupMs } = await startOnStore(stores[i]!, {});
+        startups[i]!.push(startupMs);
+        try {
+          const body = { key: stores[i]!.tokens[0]!, scopes: ['inference'] };
+          if (warmUpSeconds > 0) await load(server.url, body, { seconds: warmUpSeconds });
+          return await load(server.url, body, loadSpan);
+        } finally {
+          await server.stop();
+        }
+      },
+      warmSpan,
+    );
 
     // Servers B: a one-entry cache, so the rotating keys all go to SQLite.
     const serversB = await each(stores, !steady, (store) => startOnStore(store, { KEYWARD_KEY_CACHE_MAX_ENTRIES: '1' }));
@@ -289,13 +325,14 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
       accounts: store.seeded.accounts,
       seedMs: store.seeded.seedMs,
       databaseBytes: store.seeded.databaseBytes,
-      startupMs: serversA[i]!.startupMs,
+      startupMs: median(startups[i]!),
+      startupRuns: startups[i]!,
       warm: warm[i]!,
       rotating: { ...rotatingLoads[i]!, keys: bodies[i]!.length, cacheMissRate: counts[i]!.misses / Math.max(1, counts[i]!.misses + counts[i]!.hits) },
       warmRatio: Number((warm[i]!.requestsPerSecond / warm[0]!.requestsPerSecond).toFixed(3)),
       rotatingRatio: Number((rotatingLoads[i]!.requestsPerSecond / rotatingLoads[0]!.requestsPerSecond).toFixed(3)),
     }));
-    return { span, sizes: results, lists, memory };
+    return { span, warmSpan, warmRounds, sizes: results, lists, memory };
   } finally {
     await Promise.allSettled(servers.map((server) => server.stop()));
     for (const dataDir of dataDirs) rmSync(dataDir, { recursive: true, force: true });
@@ -341,8 +378,11 @@ const signed = (text: string) => (text.startsWith('-') ? text : `+${text}`);
 export function printScale(result: ScaleResult): void {
   const cell = (m: Measurement, ratio: number) =>
     `${String(m.requestsPerSecond).padStart(8)}  ${`${m.p50Ms}/${m.p99Ms}`.padEnd(9)} ${ratio.toFixed(3).padStart(6)}`;
-  console.log(`\nscale: verify on stores of growing size, autocannon ${CONNECTIONS} connections, keep-alive, ${describeSpan(result.span)} per load, the sizes in turn (A B C … C B A)`);
-  console.log('  (warm = one key from the cache; rotating = 1,000 keys in turn with a 1-entry cache, every verify reads SQLite; ratio = req/s ÷ smallest store)');
+  console.log(`\nscale: verify on stores of growing size, autocannon ${CONNECTIONS} connections, keep-alive, the sizes in turn (A B C … C B A)`);
+  console.log(
+    `  (warm = one key from the cache, ${result.warmRounds} loads of ${describeSpan(result.warmSpan)} per size, each on a server started for it; ` +
+      `rotating = 1,000 keys in turn with a 1-entry cache, every verify reads SQLite, ${describeSpan(result.span)} per load; ratio = req/s ÷ smallest store; start ms: median of every start)`,
+  );
   console.log(
     `${'keys'.padStart(9)} ${'seed s'.padStart(6)} ${'db MB'.padStart(6)} ${'start ms'.padStart(8)}   ${'warm req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'ratio'.padStart(6)}   ${'rot. req/s'.padStart(8)}  ${'p50/p99'.padEnd(9)} ${'ratio'.padStart(6)}  miss`,
   );
