@@ -6,7 +6,7 @@
 // batch is written: in the SQLite writer thread, or on the main thread for PostgreSQL.
 import { newId, randomUlidParts } from '../domain/ids.js';
 import type { EventsTable, UsageRollupsTable } from './database.js';
-import { chunkEntryId, column, type ChunkData } from './usage-chunk.js';
+import { chunkEntryId, type ChunkData, type Column } from './usage-chunk.js';
 
 /** The type of every event a batch produces. */
 export const USAGE_EVENT_TYPE = 'key.verified';
@@ -205,8 +205,8 @@ function sameScopes(a: readonly string[] | undefined, b: readonly string[] | und
  */
 export function usageRows(batch: UsageBatchMessage): { events: UsageEventRow[]; rollups: UsageRollupsTable[] } {
   const { numbers, refs, keys } = batch;
-  const runs: number[][] = [];
-  let run: number[] = [];
+  // A run is a range of consecutive entries: where each starts (the last ends with the batch).
+  const runStarts: number[] = [];
   let runKey = NONE;
   let runStart = 0;
   const rollups = new Map<string, UsageRollupsTable>();
@@ -220,9 +220,8 @@ export function usageRows(batch: UsageBatchMessage): { events: UsageEventRow[]; 
     if (keyRef !== runKey || Math.abs(time - runStart) > MAX_CHUNK_SPAN) {
       runKey = keyRef;
       runStart = time;
-      runs.push((run = []));
+      runStarts.push(i);
     }
-    run.push(i);
     const outcomeRef = refs[i * REFS + 1]!;
     const bucket = time - (time % HOUR);
     let rollup = latest[keyRef];
@@ -238,7 +237,12 @@ export function usageRows(batch: UsageBatchMessage): { events: UsageEventRow[]; 
     }
     rollup.count++;
   }
-  const events = runs.map((entries) => (entries.length === 1 ? eventRow(batch, entries[0]!) : chunkRow(batch, entries)));
+  const events = new Array<UsageEventRow>(runStarts.length);
+  for (let r = 0; r < runStarts.length; r++) {
+    const from = runStarts[r]!;
+    const to = r + 1 < runStarts.length ? runStarts[r + 1]! : batch.length;
+    events[r] = to - from === 1 ? eventRow(batch, from) : chunkRow(batch, from, to);
+  }
   return { events, rollups: [...rollups.values()] };
 }
 
@@ -270,12 +274,12 @@ function eventRow(batch: UsageBatchMessage, i: number): UsageEventRow {
   };
 }
 
-/** A run of one key's entries (positions in the batch, in order) as one chunk row. */
-function chunkRow(batch: UsageBatchMessage, run: readonly number[]): UsageEventRow {
+/** Entries `from` to `to` (exclusive), a run of one key's, as one chunk row. */
+function chunkRow(batch: UsageBatchMessage, from: number, to: number): UsageEventRow {
   const { numbers, refs } = batch;
-  const count = run.length;
-  // The chunk's own strings and requests (the batch's tables also hold other keys'): a batch ref's
-  // place in the chunk's table, NONE until it is used.
+  const count = to - from;
+  // The chunk's own strings (the batch's table also holds other keys'): a batch ref's place in
+  // the chunk's table, NONE until it is used.
   const strings: string[] = [];
   const stringRefs = new Int32Array(batch.strings.length).fill(NONE);
   const stringRef = (ref: number): number => {
@@ -289,49 +293,57 @@ function chunkRow(batch: UsageBatchMessage, run: readonly number[]): UsageEventR
   };
   const requests: ChunkData['requests'] = [];
   const requestRefs = new Int32Array(batch.requests.length).fill(NONE);
-  const times: number[] = new Array<number>(count);
-  const outcomes: number[] = new Array<number>(count);
-  const ips: number[] = new Array<number>(count);
-  const requestColumn: number[] = new Array<number>(count);
-  const costs: number[] = new Array<number>(count);
-  const latencies: number[] = new Array<number>(count);
+  const requestRef = (ref: number): number => {
+    if (ref === NONE) return NONE;
+    let local = requestRefs[ref]!;
+    if (local === NONE) {
+      const { scopes, host } = batch.requests[ref]!;
+      requestRefs[ref] = local = requests.length;
+      requests.push([scopes, host]);
+    }
+    return local;
+  };
   let oldest = Infinity;
   let newest = -Infinity;
-  for (let j = 0; j < count; j++) {
-    const i = run[j]!;
+  for (let i = from; i < to; i++) {
     const time = numbers[i * NUMBERS]!;
-    times[j] = time;
     if (time < oldest) oldest = time;
     if (time > newest) newest = time;
-    costs[j] = numbers[i * NUMBERS + 1]!;
-    latencies[j] = numbers[i * NUMBERS + 2]!;
-    outcomes[j] = stringRef(refs[i * REFS + 1]!);
-    ips[j] = stringRef(refs[i * REFS + 2]!);
-    const requestRef = refs[i * REFS + 3]!;
-    let local = NONE;
-    if (requestRef !== NONE) {
-      local = requestRefs[requestRef]!;
-      if (local === NONE) {
-        const { scopes, host } = batch.requests[requestRef]!;
-        requestRefs[requestRef] = local = requests.length;
-        requests.push([scopes, host]);
-      }
-    }
-    requestColumn[j] = local;
   }
-  const firstTime = times[0]!;
-  for (let j = 0; j < count; j++) times[j]! -= oldest;
-  const key = batch.keys[refs[run[0]! * REFS]!]!;
+  const times = new Array<number>(count);
+  for (let j = 0; j < count; j++) times[j] = numbers[(from + j) * NUMBERS]! - oldest;
+  const firstTime = numbers[from * NUMBERS]!;
+  // Columns most runs hold one value in (a busy caller's outcome, address, request, cost) are
+  // built as arrays only when they do not.
+  const numberColumn = (offset: number): Column => {
+    const first = numbers[from * NUMBERS + offset]!;
+    let i = from + 1;
+    while (i < to && numbers[i * NUMBERS + offset] === first) i++;
+    if (i === to) return first;
+    const values = new Array<number>(count);
+    for (let j = 0; j < count; j++) values[j] = numbers[(from + j) * NUMBERS + offset]!;
+    return values;
+  };
+  const refColumn = (offset: number, local: (ref: number) => number): Column => {
+    const first = refs[from * REFS + offset]!;
+    let i = from + 1;
+    while (i < to && refs[i * REFS + offset] === first) i++;
+    if (i === to) return local(first);
+    const values = new Array<number>(count);
+    for (let j = 0; j < count; j++) values[j] = local(refs[(from + j) * REFS + offset]!);
+    return values;
+  };
+  const key = batch.keys[refs[from * REFS]!]!;
   const id = randomUlidParts(count);
-  const outcome = column(outcomes);
+  const outcome = refColumn(1, stringRef);
   const data: ChunkData = {
     id,
     time: times,
     outcome,
-    ip: column(ips),
-    request: column(requestColumn),
-    cost: column(costs),
-    latency: column(latencies),
+    ip: refColumn(2, stringRef),
+    request: refColumn(3, requestRef),
+    cost: numberColumn(1),
+    latency: numberColumn(2),
     strings,
     requests,
   };

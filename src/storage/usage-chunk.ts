@@ -38,13 +38,6 @@ function at(column: Column, i: number): number {
   return typeof column === 'number' ? column : column[i]!;
 }
 
-/** `values`, or the one value they all are. */
-export function column(values: number[]): Column {
-  const first = values[0]!;
-  for (let i = 1; i < values.length; i++) if (values[i] !== first) return values;
-  return first;
-}
-
 /** The public id of a chunk's entry. */
 export function chunkEntryId(time: number, id: [number, number], index: number): string {
   return `evt_${encodeUlid(time, id[0], id[1] + index)}`;
