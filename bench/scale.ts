@@ -1,6 +1,6 @@
 // How Keyward copes with a big store: 1,000, 100,000 and 1,000,000 keys (quick: 2,000 only),
 // seeded in bulk (bench/seed.ts), all kept until the end. Per size: start-up time, and verify
-// throughput on one cached key (each load on a server started for it) and on many keys that all
+// throughput on one cached key (on several servers per size) and on many keys that all
 // miss the cache (so every verify reads SQLite), the sizes' loads taking turns so their ratios
 // compare moments close together (both should stay flat); list and fuzzy-search latency (200
 // requests each at 100,000 keys, quick: 3 at 2,000; a few at the other sizes). At 100,000 keys
@@ -33,8 +33,10 @@ export interface StoreSize {
    * the store (`startupRuns`, the first one alone with its cold page cache, then the warm load's). */
   startupMs: number;
   startupRuns: number[];
-  /** One key, again and again: answered from the cache. */
+  /** One key, again and again: answered from the cache. The mean of its servers' means. */
   warm: Measurement;
+  /** Each warm server's mean req/s. */
+  warmPerServer: number[];
   /** `keys` different keys in turn, on a server whose cache holds one entry: every verify reads SQLite. */
   rotating: Measurement & { keys: number; cacheMissRate: number };
   /** req/s relative to the smallest store. */
@@ -53,7 +55,8 @@ export interface ScaleResult {
   /** Each rotating load's length; `warmSpan` each warm load's. */
   span: Span;
   warmSpan: Span;
-  /** Warm loads per size, each on a server of its own. */
+  /** Servers per size for the warm load, and the loads each of them gets. */
+  warmProcesses: number;
   warmRounds: number;
   sizes: StoreSize[];
   /** Per store size. */
@@ -203,14 +206,15 @@ async function alternateStores(count: number, rounds: number, warmUpSeconds: num
 }
 
 export async function scale(quick: boolean): Promise<ScaleResult> {
-  // Quick: one store (each size costs three processes: `keyward init` and two servers).
+  // Quick: one store (each size costs four processes: `keyward init` and three servers).
   const sizes = quick ? [2_000] : [1_000, 100_000, 1_000_000];
   const detailSize = quick ? 2_000 : 100_000;
   const span: Span = quick ? { requests: 100 } : { seconds: 3 };
   const rounds = quick ? 1 : 2;
-  // The warm load's rounds, each on a new server per size.
-  const warmRounds = quick ? 1 : 4;
-  const warmSpan: Span = quick ? span : { seconds: 2 };
+  // The warm load: servers per size, rounds over all of them, each load's length.
+  const warmProcesses = quick ? 1 : 2;
+  const warmRounds = quick ? 1 : 6;
+  const warmSpan: Span = quick ? span : { seconds: 1 };
   // Warm-ups, waits for the write-behind flushes and one thing at a time on the stores only steady
   // the figures: the smoke run does without.
   const steady = !quick;
@@ -271,26 +275,31 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
     await Promise.all(serversA.map(({ server }) => server.stop()));
 
     const startups = serversA.map(({ startupMs }) => [startupMs]);
-    // The warm load, on a server started for each of its loads: how fast a Keyward process runs
-    // its verify path is partly decided when it starts (bench/README.md "Start-up state"), the
-    // same for every store size, so one server per size would compare processes, not sizes.
-    const warm = await alternateStores(
-      stores.length,
-      warmRounds,
-      0,
-      async (i, loadSpan) => {
-        const { server, startupMs } = await startOnStore(stores[i]!, {});
+    // The warm load: verify's speed differs from one Keyward process to the next and from one
+    // second to the next on this machine by more than the 10% the sizes are compared by, and
+    // neither has to do with the store (bench/README.md "Warm verify at scale"). So each size
+    // gets several servers of its own, started one at a time, and short loads that go round all
+    // of them in turn, forwards and backwards; a size's figure is the mean of its servers'.
+    const warmServers: { store: number; server: Server }[] = [];
+    for (let copy = 0; copy < warmProcesses; copy++) {
+      for (const [i, store] of stores.entries()) {
+        const { server, startupMs } = await startOnStore(store, {});
         startups[i]!.push(startupMs);
-        try {
-          const body = { key: stores[i]!.tokens[0]!, scopes: ['inference'] };
-          if (warmUpSeconds > 0) await load(server.url, body, { seconds: warmUpSeconds });
-          return await load(server.url, body, loadSpan);
-        } finally {
-          await server.stop();
-        }
-      },
+        warmServers.push({ store: i, server });
+      }
+    }
+    const perServer = await alternateStores(
+      warmServers.length,
+      warmRounds,
+      warmUpSeconds,
+      (j, loadSpan) => load(warmServers[j]!.server.url, { key: stores[warmServers[j]!.store]!.tokens[0]!, scopes: ['inference'] }, loadSpan),
       warmSpan,
     );
+    await Promise.all(warmServers.map(({ server }) => server.stop()));
+    const warm = stores.map((_, i) => {
+      const m = mean(perServer.filter((_, j) => warmServers[j]!.store === i));
+      return { ...m, requestsPerSecond: Math.round(m.requestsPerSecond) };
+    });
 
     // Servers B: a one-entry cache, so the rotating keys all go to SQLite.
     const serversB = await each(stores, !steady, (store) => startOnStore(store, { KEYWARD_KEY_CACHE_MAX_ENTRIES: '1' }));
@@ -328,11 +337,12 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
       startupMs: median(startups[i]!),
       startupRuns: startups[i]!,
       warm: warm[i]!,
+      warmPerServer: perServer.filter((_, j) => warmServers[j]!.store === i).map((m) => m.requestsPerSecond),
       rotating: { ...rotatingLoads[i]!, keys: bodies[i]!.length, cacheMissRate: counts[i]!.misses / Math.max(1, counts[i]!.misses + counts[i]!.hits) },
       warmRatio: Number((warm[i]!.requestsPerSecond / warm[0]!.requestsPerSecond).toFixed(3)),
       rotatingRatio: Number((rotatingLoads[i]!.requestsPerSecond / rotatingLoads[0]!.requestsPerSecond).toFixed(3)),
     }));
-    return { span, warmSpan, warmRounds, sizes: results, lists, memory };
+    return { span, warmSpan, warmProcesses, warmRounds, sizes: results, lists, memory };
   } finally {
     await Promise.allSettled(servers.map((server) => server.stop()));
     for (const dataDir of dataDirs) rmSync(dataDir, { recursive: true, force: true });
@@ -380,7 +390,7 @@ export function printScale(result: ScaleResult): void {
     `${String(m.requestsPerSecond).padStart(8)}  ${`${m.p50Ms}/${m.p99Ms}`.padEnd(9)} ${ratio.toFixed(3).padStart(6)}`;
   console.log(`\nscale: verify on stores of growing size, autocannon ${CONNECTIONS} connections, keep-alive, the sizes in turn (A B C … C B A)`);
   console.log(
-    `  (warm = one key from the cache, ${result.warmRounds} loads of ${describeSpan(result.warmSpan)} per size, each on a server started for it; ` +
+    `  (warm = one key from the cache, ${result.warmProcesses} servers per size, ${result.warmRounds} loads of ${describeSpan(result.warmSpan)} on each, all servers in turn; ` +
       `rotating = 1,000 keys in turn with a 1-entry cache, every verify reads SQLite, ${describeSpan(result.span)} per load; ratio = req/s ÷ smallest store; start ms: median of every start)`,
   );
   console.log(
@@ -394,6 +404,7 @@ export function printScale(result: ScaleResult): void {
         (bad > 0 ? '  ! non-2xx or errors' : ''),
     );
   }
+  console.log(`  warm req/s per server: ${result.sizes.map((s) => `${count(s.keys)} keys ${s.warmPerServer.join(' / ')}`).join('; ')}`);
   const { lists, memory } = result;
   console.log('list keys as the root key, page 1 of 100, sequential requests (p50/p99/max ms):');
   const stats = (l: Latency) => `${`${l.p50Ms}/${l.p99Ms}/${l.maxMs}`.padEnd(22)} ${String(l.requests).padStart(3)} requests`;
