@@ -55,7 +55,7 @@ const measure: Record<Section, () => Promise<() => void>> = {
     return () => {
       console.log(`\nverify: autocannon, ${CONNECTIONS} connections, keep-alive, ${describeSpan(VERIFY_SPAN)} × ${VERIFY_ROUNDS} rounds per target, rounds A B … B A`);
       console.log(header());
-      console.log('  (A = Keyward; B = the raw node:http server, measured in the same rounds; the last row: B = Keyward with usage logs off)');
+      console.log('  (A = Keyward; B = the raw node:http server, measured in the same rounds; the last row: B = Keyward with usage logs off; valid and B: the mean of two servers each)');
       for (const comparison of [...rows, loggingOff, logging]) console.log(row(comparison));
     };
   },

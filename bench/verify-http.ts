@@ -7,7 +7,11 @@
 // round like every other target, and each Keyward row is compared with that raw measurement: the
 // raw server answers every body alike (it only reads `key`), so one baseline serves all the rows,
 // and the bench measures it once instead of once per row.
-import { alternate, type Measurement, type Span } from './load.js';
+//
+// How fast a process runs this path also depends on the process (bench/README.md "Start-up
+// state"): the valid row, the one the main target is about, and the baseline each take the mean
+// of two processes, a second Keyward (valid key only) and a second raw server in the rotation.
+import { alternate, mean, type Measurement, type Span } from './load.js';
 import { createKey, defaultProjectId } from './api.js';
 import { allStarted, defaultKeyward, startKeyward, startRawServer } from './servers.js';
 import { checksumOf } from '../src/domain/token.js';
@@ -22,7 +26,8 @@ export interface Comparison {
 export interface VerifyResult {
   /** Each Keyward scenario against the raw server. */
   rows: Comparison[];
-  /** The valid key with usage logs on (the default) against a Keyward with KEYWARD_USAGE_LOGS=false. */
+  /** The valid key with usage logs on (the default; the mean of the two Keywards) against a
+   * Keyward with KEYWARD_USAGE_LOGS=false. */
   logging: Comparison;
   /** The Keyward with usage logs off against the raw server. */
   loggingOff: Comparison;
@@ -36,7 +41,7 @@ const compare = (scenario: string, keyward: Measurement, baseline: Measurement):
 });
 
 export async function verifyVsRaw(span: Span, rounds: number, warmUpSeconds: number): Promise<VerifyResult> {
-  const [keyward, logsOff, raw] = await allStarted(defaultKeyward(), startKeyward({ KEYWARD_USAGE_LOGS: 'false' }), startRawServer());
+  const [keyward, keyward2, logsOff, raw, raw2] = await allStarted(defaultKeyward(), startKeyward(), startKeyward({ KEYWARD_USAGE_LOGS: 'false' }), startRawServer(), startRawServer());
   try {
     const projectId = await defaultProjectId(keyward);
     const key = await createKey(keyward, projectId, { name: 'bench', scopes: ['inference'] });
@@ -44,6 +49,7 @@ export async function verifyVsRaw(span: Span, rounds: number, warmUpSeconds: num
     const quota = await createKey(keyward, projectId, { name: 'bench verify quota', scopes: ['inference'], limitedAmount: 1_000_000_000 });
     const rateLimited = await createKey(keyward, projectId, { name: 'bench verify rate limit', scopes: ['inference'], rateLimit: { limit: 1_000_000, windowMs: 1_000 } });
     const keyLogsOff = await createKey(logsOff, await defaultProjectId(logsOff), { name: 'bench', scopes: ['inference'] });
+    const key2 = await createKey(keyward2, await defaultProjectId(keyward2), { name: 'bench', scopes: ['inference'] });
     const unknownPayload = 'kw_live_' + 'U'.repeat(29);
     const valid = { key: key.key, scopes: ['inference'] };
     const scenarios = [
@@ -53,27 +59,29 @@ export async function verifyVsRaw(span: Span, rounds: number, warmUpSeconds: num
       { scenario: 'verify quota key (limitedAmount, counted)', body: { key: quota.key, scopes: ['inference'] } },
       { scenario: 'verify rate-limited key (under its limit)', body: { key: rateLimited.key, scopes: ['inference'] } },
     ];
+    // The second raw server and Keyward sit apart from the first in the rotation.
     const measured = await alternate(
       [
         { url: raw.url, body: valid },
         ...scenarios.map(({ body }) => ({ url: keyward.url, body })),
+        { url: raw2.url, body: valid },
         { url: logsOff.url, body: { key: keyLogsOff.key, scopes: ['inference'] } },
+        { url: keyward2.url, body: { key: key2.key, scopes: ['inference'] } },
       ],
       span,
       rounds,
       warmUpSeconds,
     );
-    const baseline = measured[0]!;
-    const off = measured.at(-1)!;
-    const rows = scenarios.map(({ scenario }, i) => compare(scenario, measured[i + 1]!, baseline));
+    const at = (i: number) => measured.at(i)!;
+    const baseline = mean([at(0), at(-3)]);
+    const off = at(-2);
+    const rows = scenarios.map(({ scenario }, i) => compare(scenario, i === 0 ? mean([at(1), at(-1)]) : at(i + 1), baseline));
     return {
       rows,
       logging: compare('verify valid, usage logs on vs off', rows[0]!.keyward, off),
       loggingOff: compare('verify valid, usage logs off', off, baseline),
     };
   } finally {
-    await keyward.stop();
-    await logsOff.stop();
-    await raw.stop();
+    await Promise.all([keyward, keyward2, logsOff, raw, raw2].map((server) => server.stop()));
   }
 }
