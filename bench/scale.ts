@@ -213,7 +213,7 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
   const rounds = quick ? 1 : 2;
   // The warm load: servers per size, rounds over all of them, each load's length.
   const warmProcesses = quick ? 1 : 2;
-  const warmRounds = quick ? 1 : 6;
+  const warmRounds = quick ? 1 : 4;
   const warmSpan: Span = quick ? span : { seconds: 1 };
   // Warm-ups, waits for the write-behind flushes and one thing at a time on the stores only steady
   // the figures: the smoke run does without.
