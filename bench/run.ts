@@ -27,7 +27,7 @@ if (unknown.length > 0) {
 const runs = (section: Section) => named.length === 0 || named.includes(section);
 // Quick: every section runs once, briefly (a smoke test that the bench still works, not a
 // measurement): a few requests per load, no warm-up. The full run: two rounds (one each way) of
-// 5 s per target, the whole bench in about 5 minutes.
+// 5 s per target, the whole bench in about 5 to 6 minutes.
 const SPAN: Span = quick ? { requests: 100 } : { seconds: 5 };
 const ROUNDS = quick ? 1 : 2;
 // verify compares figures a few per cent apart on a machine whose speed drifts by more within a
