@@ -278,31 +278,11 @@ function eventRow(batch: UsageBatchMessage, i: number): UsageEventRow {
 function chunkRow(batch: UsageBatchMessage, from: number, to: number): UsageEventRow {
   const { numbers, refs } = batch;
   const count = to - from;
-  // The chunk's own strings (the batch's table also holds other keys'): a batch ref's place in
-  // the chunk's table, NONE until it is used.
+  // The chunk's own strings and requests (the batch's tables also hold other keys').
   const strings: string[] = [];
-  const stringRefs = new Int32Array(batch.strings.length).fill(NONE);
-  const stringRef = (ref: number): number => {
-    if (ref === NONE) return NONE;
-    let local = stringRefs[ref]!;
-    if (local === NONE) {
-      stringRefs[ref] = local = strings.length;
-      strings.push(batch.strings[ref]!);
-    }
-    return local;
-  };
+  const stringRef = localRefs(batch.strings, strings, (text) => text);
   const requests: ChunkData['requests'] = [];
-  const requestRefs = new Int32Array(batch.requests.length).fill(NONE);
-  const requestRef = (ref: number): number => {
-    if (ref === NONE) return NONE;
-    let local = requestRefs[ref]!;
-    if (local === NONE) {
-      const { scopes, host } = batch.requests[ref]!;
-      requestRefs[ref] = local = requests.length;
-      requests.push([scopes, host]);
-    }
-    return local;
-  };
+  const requestRef = localRefs(batch.requests, requests, ({ scopes, host }) => [scopes, host]);
   let oldest = Infinity;
   let newest = -Infinity;
   for (let i = from; i < to; i++) {
@@ -313,37 +293,17 @@ function chunkRow(batch: UsageBatchMessage, from: number, to: number): UsageEven
   const times = new Array<number>(count);
   for (let j = 0; j < count; j++) times[j] = numbers[(from + j) * NUMBERS]! - oldest;
   const firstTime = numbers[from * NUMBERS]!;
-  // Columns most runs hold one value in (a busy caller's outcome, address, request, cost) are
-  // built as arrays only when they do not.
-  const numberColumn = (offset: number): Column => {
-    const first = numbers[from * NUMBERS + offset]!;
-    let i = from + 1;
-    while (i < to && numbers[i * NUMBERS + offset] === first) i++;
-    if (i === to) return first;
-    const values = new Array<number>(count);
-    for (let j = 0; j < count; j++) values[j] = numbers[(from + j) * NUMBERS + offset]!;
-    return values;
-  };
-  const refColumn = (offset: number, local: (ref: number) => number): Column => {
-    const first = refs[from * REFS + offset]!;
-    let i = from + 1;
-    while (i < to && refs[i * REFS + offset] === first) i++;
-    if (i === to) return local(first);
-    const values = new Array<number>(count);
-    for (let j = 0; j < count; j++) values[j] = local(refs[(from + j) * REFS + offset]!);
-    return values;
-  };
   const key = batch.keys[refs[from * REFS]!]!;
   const id = randomUlidParts(count);
-  const outcome = refColumn(1, stringRef);
+  const outcome = runColumn(refs, REFS, 1, from, to, stringRef);
   const data: ChunkData = {
     id,
     time: times,
     outcome,
-    ip: refColumn(2, stringRef),
-    request: refColumn(3, requestRef),
-    cost: numberColumn(1),
-    latency: numberColumn(2),
+    ip: runColumn(refs, REFS, 2, from, to, stringRef),
+    request: runColumn(refs, REFS, 3, from, to, requestRef),
+    cost: runColumn(numbers, NUMBERS, 1, from, to),
+    latency: runColumn(numbers, NUMBERS, 2, from, to),
     strings,
     requests,
   };
@@ -366,4 +326,36 @@ function chunkRow(batch: UsageBatchMessage, from: number, to: number): UsageEven
     entries: count,
     first_time: oldest,
   };
+}
+
+/** A chunk's ref for a ref into one of the batch's tables (`source`): its place in the chunk's own
+ * table (`out`), which gets a copy of each entry the chunk uses, in the order of first use. NONE
+ * stays NONE. */
+function localRefs<S, T>(source: readonly S[], out: T[], copy: (entry: S) => T): (ref: number) => number {
+  const places = new Int32Array(source.length).fill(NONE);
+  return (ref) => {
+    if (ref === NONE) return NONE;
+    let local = places[ref]!;
+    if (local === NONE) {
+      places[ref] = local = out.length;
+      out.push(copy(source[ref]!));
+    }
+    return local;
+  };
+}
+
+/** Entries `from` to `to` (exclusive) of a column kept at `offset` of every `stride` values, refs
+ * turned into the chunk's by `local`: the one value they all hold (most runs: a busy caller's
+ * outcome, address, request, cost), else an array of them. */
+function runColumn(values: Float64Array | Int32Array, stride: number, offset: number, from: number, to: number, local?: (ref: number) => number): Column {
+  const first = values[from * stride + offset]!;
+  let i = from + 1;
+  while (i < to && values[i * stride + offset] === first) i++;
+  if (i === to) return local === undefined ? first : local(first);
+  const column = new Array<number>(to - from);
+  for (let j = 0; j < column.length; j++) {
+    const value = values[(from + j) * stride + offset]!;
+    column[j] = local === undefined ? value : local(value);
+  }
+  return column;
 }
