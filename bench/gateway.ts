@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONNECTIONS, mean, roundOrder, runAutocannon, type Measurement, type Span } from './load.js';
+import { CONNECTIONS, rotate, runAutocannon, type Measurement, type Span } from './load.js';
 import { createKey, defaultProjectId } from './api.js';
 import { allStarted, defaultKeyward, startUpstreamServer } from './servers.js';
 
@@ -109,12 +109,7 @@ export async function gatewayOverhead(span: Span, rounds: number, warmUpSeconds:
     const probe = await fetch(targets[0]!.url, { headers: targets[0]!.headers });
     if (probe.status !== 200) throw new Error(`forward-auth through nginx answered ${probe.status}: ${log}`);
 
-    const results: Measurement[][] = targets.map(() => []);
-    if (warmUpSeconds > 0) for (const target of targets) await get(target.url, target.headers, { seconds: warmUpSeconds });
-    for (let round = 0; round < rounds; round++) {
-      for (const i of roundOrder(targets.length, round)) results[i]!.push(await get(targets[i]!.url, targets[i]!.headers, span));
-    }
-    const [withAuth, withoutAuth] = results.map(mean) as [Measurement, Measurement];
+    const [withAuth, withoutAuth] = (await rotate(targets.length, (i, loadSpan) => get(targets[i]!.url, targets[i]!.headers, loadSpan), span, rounds, warmUpSeconds)) as [Measurement, Measurement];
     return {
       scenario: 'nginx + forward-auth vs nginx alone',
       withAuth,

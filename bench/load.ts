@@ -78,15 +78,21 @@ export function mean(values: Measurement[]): Measurement {
   };
 }
 
-/** Measures each target `rounds` times, after loading each for `warmUpSeconds` (JIT, caches; 0:
- * no warm-up). The rounds go forwards and backwards in turn (A B C … C B A …): with an even number
- * of rounds every target's measurements sit at the same mean time, so a steady drift in the
- * machine's speed (another tenant's load rising or falling) weighs on all of them alike. */
-export async function alternate(targets: { url: string; body: unknown }[], span: Span, rounds: number, warmUpSeconds: number): Promise<Measurement[]> {
-  const results: Measurement[][] = targets.map(() => []);
-  if (warmUpSeconds > 0) for (const target of targets) await load(target.url, target.body, { seconds: warmUpSeconds });
+/** rotate() of verify loads, a body per server. */
+export function alternate(targets: { url: string; body: unknown }[], span: Span, rounds: number, warmUpSeconds: number): Promise<Measurement[]> {
+  return rotate(targets.length, (i, loadSpan) => load(targets[i]!.url, targets[i]!.body, loadSpan), span, rounds, warmUpSeconds);
+}
+
+/** Measures each of `count` targets `rounds` times with `measure`, after loading each for
+ * `warmUpSeconds` (JIT, caches; 0: no warm-up); per target, the mean. The rounds go forwards and
+ * backwards in turn (A B C … C B A …): with an even number of rounds every target's measurements
+ * sit at the same mean time, so a steady drift in the machine's speed (another tenant's load
+ * rising or falling) weighs on all of them alike. */
+export async function rotate(count: number, measure: (i: number, span: Span) => Promise<Measurement>, span: Span, rounds: number, warmUpSeconds: number): Promise<Measurement[]> {
+  const results: Measurement[][] = Array.from({ length: count }, () => []);
+  if (warmUpSeconds > 0) for (let i = 0; i < count; i++) await measure(i, { seconds: warmUpSeconds });
   for (let round = 0; round < rounds; round++) {
-    for (const i of roundOrder(targets.length, round)) results[i]!.push(await load(targets[i]!.url, targets[i]!.body, span));
+    for (const i of roundOrder(count, round)) results[i]!.push(await measure(i, span));
   }
   return results.map(mean);
 }

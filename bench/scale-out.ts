@@ -6,7 +6,7 @@
 // until all of them refuse it is recorded.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { load, loadSpread, roundOrder, type Measurement, type Span } from './load.js';
+import { load, loadSpread, mean, roundOrder, type Measurement, type Span } from './load.js';
 import { api, createKey, defaultProjectId } from './api.js';
 import { allStarted, defaultKeyward, startKeyward, type Server } from './servers.js';
 import { dropSchema } from '../src/storage/storage.js';
@@ -137,13 +137,7 @@ export async function scaleOut(span: Span, rounds: number, warmUpSeconds: number
       for (const i of roundOrder(targets.length, round)) results[i]!.valid.push(await measure(targets[i]!, targets[i]!.validKey, span));
       for (const i of roundOrder(targets.length, round)) results[i]!.quota.push(await measure(targets[i]!, targets[i]!.quotaKey, span));
     }
-    const average = (values: Measurement[]): Measurement => {
-      const n = values.length;
-      const avg = (pick: (m: Measurement) => number) => Number((values.reduce((sum, m) => sum + pick(m), 0) / n).toFixed(2));
-      const sum = (pick: (m: Measurement) => number) => values.reduce((total, m) => total + pick(m), 0);
-      return { requestsPerSecond: Math.round(avg((m) => m.requestsPerSecond)), p50Ms: avg((m) => m.p50Ms), p99Ms: avg((m) => m.p99Ms), non2xx: sum((m) => m.non2xx), errors: sum((m) => m.errors), requests: sum((m) => m.requests) };
-    };
-    const deployments = targets.map((target, i) => ({ name: target.name, nodes: target.nodes.length, valid: average(results[i]!.valid), quota: average(results[i]!.quota) }));
+    const deployments = targets.map((target, i) => ({ name: target.name, nodes: target.nodes.length, valid: mean(results[i]!.valid), quota: mean(results[i]!.quota) }));
     const invalidationMs = await invalidationDelay(targets[3]!.nodes, invalidationSamples);
     return { deployments, invalidationMs };
   } finally {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { CONNECTIONS, describeSpan, load, mean, roundOrder, runAutocannon, type Measurement, type Span } from './load.js';
+import { alternate, CONNECTIONS, describeSpan, mean, rotate, runAutocannon, type Measurement, type Span } from './load.js';
 import { ROOT_KEY, startKeyward, type Server } from './servers.js';
 import { seedStore, type SeededStore } from './seed.js';
 import type { CacheMemory } from './cache-memory.js';
@@ -188,23 +188,6 @@ async function each<T, R>(items: T[], atOnce: boolean, step: (item: T) => Promis
   return results;
 }
 
-/**
- * Loads each store's server with its own load (`measure`), in rounds going forwards and backwards
- * over the sizes (like alternate() in load.ts): the ratios between sizes are taken from loads
- * interleaved in time, not minutes apart. Per store, the mean of its rounds.
- */
-async function alternateStores(count: number, rounds: number, warmUpSeconds: number, measure: (i: number, span: Span) => Promise<Measurement>, span: Span): Promise<Measurement[]> {
-  if (warmUpSeconds > 0) for (let i = 0; i < count; i++) await measure(i, { seconds: warmUpSeconds });
-  const results: Measurement[][] = Array.from({ length: count }, () => []);
-  for (let round = 0; round < rounds; round++) {
-    for (const i of roundOrder(count, round)) results[i]!.push(await measure(i, span));
-  }
-  return results.map((values) => {
-    const m = mean(values);
-    return { ...m, requestsPerSecond: Math.round(m.requestsPerSecond) };
-  });
-}
-
 export async function scale(quick: boolean): Promise<ScaleResult> {
   // Quick: one store (each size costs four processes: `keyward init` and three servers).
   const sizes = quick ? [2_000] : [1_000, 100_000, 1_000_000];
@@ -288,27 +271,23 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
         warmServers.push({ store: i, server });
       }
     }
-    const perServer = await alternateStores(
-      warmServers.length,
+    const perServer = await alternate(
+      warmServers.map(({ store, server }) => ({ url: server.url, body: { key: stores[store]!.tokens[0]!, scopes: ['inference'] } })),
+      warmSpan,
       warmRounds,
       warmUpSeconds,
-      (j, loadSpan) => load(warmServers[j]!.server.url, { key: stores[warmServers[j]!.store]!.tokens[0]!, scopes: ['inference'] }, loadSpan),
-      warmSpan,
     );
     await Promise.all(warmServers.map(({ server }) => server.stop()));
-    const warm = stores.map((_, i) => {
-      const m = mean(perServer.filter((_, j) => warmServers[j]!.store === i));
-      return { ...m, requestsPerSecond: Math.round(m.requestsPerSecond) };
-    });
+    const warm = stores.map((_, i) => mean(perServer.filter((_, j) => warmServers[j]!.store === i)));
 
     // Servers B: a one-entry cache, so the rotating keys all go to SQLite.
     const serversB = await each(stores, !steady, (store) => startOnStore(store, { KEYWARD_KEY_CACHE_MAX_ENTRIES: '1' }));
     const bodies = stores.map((store) => store.tokens.slice(0, ROTATING_KEYS).map(verifyBody));
     const counts = stores.map(() => ({ misses: 0, hits: 0, valid: 0, requests: 0 }));
-    const rotatingLoads = await alternateStores(
+    // Each store's server with its own load, the sizes in turn (rotate() in load.ts): the ratios
+    // between sizes are taken from loads interleaved in time, not minutes apart.
+    const rotatingLoads = await rotate(
       stores.length,
-      rounds,
-      warmUpSeconds,
       async (i, loadSpan) => {
         const server = serversB[i]!.server;
         const before = await readMetrics(server);
@@ -324,6 +303,8 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
         return measured;
       },
       span,
+      rounds,
+      warmUpSeconds,
     );
     for (const [i, count] of counts.entries()) {
       if (count.valid < count.requests * 0.99) throw new Error(`only ${count.valid} of ${count.requests} rotating verifications were VALID (${stores[i]!.size} keys)`);
