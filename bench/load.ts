@@ -34,19 +34,23 @@ export function runAutocannon(options: autocannon.Options, span: Span): Promise<
 }
 
 async function autocannonRun(options: autocannon.Options, span: Span): Promise<Measurement> {
-  let result: autocannon.Result;
-  let requestsPerSecond: number;
-  if ('seconds' in span) {
-    result = await autocannon({ ...options, duration: span.seconds });
-    requestsPerSecond = result.requests.average; // of the per-second samples
-  } else {
-    // autocannon ends a run on its next sample tick (once a second by default) after the last
-    // answer: a short tick ends it right away.
-    result = await autocannon({ ...options, amount: span.requests, sampleInt: 20 });
-    requestsPerSecond = result.requests.total / result.duration;
-  }
+  // The rate is the answers' own: from the first to the last, so neither the connections' set-up
+  // nor autocannon's wait for its next sample tick at the end (it stops on a tick) counts, and a
+  // load of a tenth of a second measures as well as a long one. A short tick ends a run soon
+  // after its time or amount.
+  let answers = 0;
+  let first = 0;
+  let last = 0;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const run = 'seconds' in span ? { duration: span.seconds } : { amount: span.requests };
+    const instance = autocannon({ ...options, ...run, sampleInt: 20 }, (error: Error | null, done: autocannon.Result) => (error ? reject(error) : resolve(done)));
+    instance.on('response', () => {
+      last = performance.now();
+      if (answers++ === 0) first = last;
+    });
+  });
   return {
-    requestsPerSecond,
+    requestsPerSecond: answers > 1 && last > first ? ((answers - 1) * 1000) / (last - first) : 0,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
@@ -78,11 +82,6 @@ export function mean(values: Measurement[]): Measurement {
   };
 }
 
-/** rotate() of verify loads, a body per server. */
-export function alternate(targets: { url: string; body: unknown }[], span: Span, rounds: number, warmUpSeconds: number): Promise<Measurement[]> {
-  return rotate(targets.length, (i, loadSpan) => load(targets[i]!.url, targets[i]!.body, loadSpan), span, rounds, warmUpSeconds);
-}
-
 /** Measures each of `count` targets `rounds` times with `measure`, after loading each for
  * `warmUpSeconds` (JIT, caches; 0: no warm-up); per target, the mean. The rounds go forwards and
  * backwards in turn (A B C … C B A …): with an even number of rounds every target's measurements
@@ -95,6 +94,52 @@ export async function rotate(count: number, measure: (i: number, span: Span) => 
     for (const i of roundOrder(count, round)) results[i]!.push(await measure(i, span));
   }
   return results.map(mean);
+}
+
+/** A load of one server: what paired() measures. */
+export type Loader = (span: Span) => Promise<Measurement>;
+
+export interface Paired {
+  /** Per target: the mean of its loads. */
+  measured: Measurement[];
+  /** Per target: the mean of the baseline loads just before and just after each of its loads. */
+  beside: Measurement[];
+  /** The mean of every baseline load, and per baseline server the mean of its loads. */
+  baseline: Measurement;
+  perBaseline: Measurement[];
+}
+
+/** Targets set against a baseline that is measured between every two of their loads (B T1 B T2 B
+ * T1 B T3 … B, the baseline's servers taking turns): each target's figure is the mean of its loads,
+ * and its baseline the mean of the baseline loads beside them. This machine's speed swings by a
+ * quarter from one second to the next, and by much more over tens of seconds; the baseline load
+ * just before and just after a target's load shares most of that moment, so short loads and many
+ * of them compare the two far more steadily than a few long rounds do. A cycle gives target i
+ * `targets[i].perCycle` loads, spread over it (a pass over all of them, then over those wanting a
+ * second load, …); cycles go forwards and backwards in turn. Every server gets `warmUpSeconds` of
+ * load first (JIT, caches; 0: none). */
+export async function paired(baselines: Loader[], targets: { load: Loader; perCycle: number }[], span: Span, cycles: number, warmUpSeconds: number): Promise<Paired> {
+  if (warmUpSeconds > 0) for (const load of [...baselines, ...targets.map((target) => target.load)]) await load({ seconds: warmUpSeconds });
+  const passes = Math.max(0, ...targets.map((target) => target.perCycle));
+  const cycle = Array.from({ length: passes }, (_, pass) => targets.flatMap((target, i) => (target.perCycle > pass ? [i] : []))).flat();
+  const baselineLoads: Measurement[] = [];
+  const baselineLoad = async () => {
+    const measured = await baselines[baselineLoads.length % baselines.length]!(span);
+    baselineLoads.push(measured);
+    return measured;
+  };
+  await baselineLoad();
+  const own = targets.map((): Measurement[] => []);
+  const beside = targets.map((): Measurement[] => []);
+  for (let c = 0; c < cycles; c++) {
+    for (const i of c % 2 === 0 ? cycle : [...cycle].reverse()) {
+      own[i]!.push(await targets[i]!.load(span));
+      const before = baselineLoads.at(-1)!;
+      beside[i]!.push(before, await baselineLoad());
+    }
+  }
+  const perBaseline = baselines.map((_, b) => mean(baselineLoads.filter((_, n) => n % baselines.length === b)));
+  return { measured: own.map(mean), beside: beside.map(mean), baseline: mean(baselineLoads), perBaseline };
 }
 
 /** The targets' indexes in the order round `round` measures them: forwards, then backwards. */

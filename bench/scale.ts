@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { alternate, CONNECTIONS, describeSpan, mean, rotate, runAutocannon, type Measurement, type Span } from './load.js';
+import { CONNECTIONS, describeSpan, load, mean, paired, rotate, runAutocannon, type Loader, type Measurement, type Span } from './load.js';
 import { ROOT_KEY, startKeyward, type Server } from './servers.js';
 import { seedStore, type SeededStore } from './seed.js';
 import type { CacheMemory } from './cache-memory.js';
@@ -55,9 +55,9 @@ export interface ScaleResult {
   /** Each rotating load's length; `warmSpan` each warm load's. */
   span: Span;
   warmSpan: Span;
-  /** Servers per size for the warm load, and the loads each of them gets. */
+  /** Servers per size for the warm load, and its cycles (paired() in load.ts). */
   warmProcesses: number;
-  warmRounds: number;
+  warmCycles: number;
   sizes: StoreSize[];
   /** Per store size. */
   lists: {
@@ -196,8 +196,8 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
   const rounds = quick ? 1 : 2;
   // The warm load: servers per size, rounds over all of them, each load's length.
   const warmProcesses = quick ? 1 : 2;
-  const warmRounds = quick ? 1 : 4;
-  const warmSpan: Span = quick ? span : { seconds: 1 };
+  const warmCycles = quick ? 1 : 10;
+  const warmSpan: Span = quick ? span : { seconds: 0.25 };
   // Warm-ups, waits for the write-behind flushes and one thing at a time on the stores only steady
   // the figures: the smoke run does without.
   const steady = !quick;
@@ -261,8 +261,9 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
     // The warm load: verify's speed differs from one Keyward process to the next and from one
     // second to the next on this machine by more than the 10% the sizes are compared by, and
     // neither has to do with the store (bench/README.md "Warm verify at scale"). So each size
-    // gets several servers of its own, started one at a time, and short loads that go round all
-    // of them in turn, forwards and backwards; a size's figure is the mean of its servers'.
+    // gets several servers of its own, started one at a time, and every load of a larger store's
+    // server sits between two loads of the smallest store's servers (paired() in load.ts); a
+    // larger size's ratio is its loads' mean against the mean of those beside them.
     const warmServers: { store: number; server: Server }[] = [];
     for (let copy = 0; copy < warmProcesses; copy++) {
       for (const [i, store] of stores.entries()) {
@@ -271,14 +272,23 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
         warmServers.push({ store: i, server });
       }
     }
-    const perServer = await alternate(
-      warmServers.map(({ store, server }) => ({ url: server.url, body: { key: stores[store]!.tokens[0]!, scopes: ['inference'] } })),
+    const warmLoad = ({ store, server }: { store: number; server: Server }): Loader => (loadSpan) => load(server.url, { key: stores[store]!.tokens[0]!, scopes: ['inference'] }, loadSpan);
+    const larger = warmServers.filter(({ store }) => store > 0);
+    const warmLoads = await paired(
+      warmServers.filter(({ store }) => store === 0).map(warmLoad),
+      larger.map((server) => ({ load: warmLoad(server), perCycle: 1 })),
       warmSpan,
-      warmRounds,
+      warmCycles,
       warmUpSeconds,
     );
     await Promise.all(warmServers.map(({ server }) => server.stop()));
-    const warm = stores.map((_, i) => mean(perServer.filter((_, j) => warmServers[j]!.store === i)));
+    // Per size: its loads' mean, each server's, and the ratio to the smallest store's loads beside them.
+    const warm = stores.map((_, i) => {
+      if (i === 0) return { measured: warmLoads.baseline, perServer: warmLoads.perBaseline, ratio: 1 };
+      const ofSize = (figures: Measurement[]) => figures.filter((_, j) => larger[j]!.store === i);
+      const measured = mean(ofSize(warmLoads.measured));
+      return { measured, perServer: ofSize(warmLoads.measured), ratio: measured.requestsPerSecond / mean(ofSize(warmLoads.beside)).requestsPerSecond };
+    });
 
     // Servers B: a one-entry cache, so the rotating keys all go to SQLite.
     const serversB = await each(stores, !steady, (store) => startOnStore(store, { KEYWARD_KEY_CACHE_MAX_ENTRIES: '1' }));
@@ -317,13 +327,13 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
       databaseBytes: store.seeded.databaseBytes,
       startupMs: median(startups[i]!),
       startupRuns: startups[i]!,
-      warm: warm[i]!,
-      warmPerServer: perServer.filter((_, j) => warmServers[j]!.store === i).map((m) => m.requestsPerSecond),
+      warm: warm[i]!.measured,
+      warmPerServer: warm[i]!.perServer.map((m) => m.requestsPerSecond),
       rotating: { ...rotatingLoads[i]!, keys: bodies[i]!.length, cacheMissRate: counts[i]!.misses / Math.max(1, counts[i]!.misses + counts[i]!.hits) },
-      warmRatio: Number((warm[i]!.requestsPerSecond / warm[0]!.requestsPerSecond).toFixed(3)),
+      warmRatio: Number(warm[i]!.ratio.toFixed(3)),
       rotatingRatio: Number((rotatingLoads[i]!.requestsPerSecond / rotatingLoads[0]!.requestsPerSecond).toFixed(3)),
     }));
-    return { span, warmSpan, warmProcesses, warmRounds, sizes: results, lists, memory };
+    return { span, warmSpan, warmProcesses, warmCycles, sizes: results, lists, memory };
   } finally {
     await Promise.allSettled(servers.map((server) => server.stop()));
     for (const dataDir of dataDirs) rmSync(dataDir, { recursive: true, force: true });
@@ -371,7 +381,7 @@ export function printScale(result: ScaleResult): void {
     `${String(m.requestsPerSecond).padStart(8)}  ${`${m.p50Ms}/${m.p99Ms}`.padEnd(9)} ${ratio.toFixed(3).padStart(6)}`;
   console.log(`\nscale: verify on stores of growing size, autocannon ${CONNECTIONS} connections, keep-alive, the sizes in turn (A B C … C B A)`);
   console.log(
-    `  (warm = one key from the cache, ${result.warmProcesses} servers per size, ${result.warmRounds} loads of ${describeSpan(result.warmSpan)} on each, all servers in turn; ` +
+    `  (warm = one key from the cache, ${result.warmProcesses} servers per size, loads of ${describeSpan(result.warmSpan)}, each of a larger store's between two of the smallest's, ${result.warmCycles} cycles, ratio against those beside; ` +
       `rotating = 1,000 keys in turn with a 1-entry cache, every verify reads SQLite, ${describeSpan(result.span)} per load; ratio = req/s ÷ smallest store; start ms: median of every start)`,
   );
   console.log(

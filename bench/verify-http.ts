@@ -3,15 +3,14 @@
 // above what the run uses, so every answer is VALID and the cost measured is the counter's). One
 // more Keyward with usage logs off answers the valid key too: what the usage log costs.
 //
-// All of them are measured in one rotation (see alternate() in load.ts), the raw server once per
-// round like every other target, and each Keyward row is compared with that raw measurement: the
-// raw server answers every body alike (it only reads `key`), so one baseline serves all the rows,
-// and the bench measures it once instead of once per row.
+// Every Keyward target is loaded between two loads of the raw server (paired() in load.ts): many
+// short loads, each row set against the raw loads beside its own. The raw server answers every
+// body alike (it only reads `key`), so one baseline serves all the rows.
 //
 // How fast a process runs this path also depends on the process (bench/README.md "Start-up
-// state"): the valid row, the one the main target is about, and the baseline each take the mean
-// of two processes, a second Keyward (valid key only) and a second raw server in the rotation.
-import { alternate, mean, type Measurement, type Span } from './load.js';
+// state"): the valid row, the one the main target is about, and the baseline each take two
+// processes, a second Keyward (valid key only) and a second raw server taking turns with the first.
+import { load, mean, paired, type Loader, type Measurement, type Span } from './load.js';
 import { createKey, defaultProjectId } from './api.js';
 import { allStarted, defaultKeyward, startKeyward, startRawServer } from './servers.js';
 import { checksumOf } from '../src/domain/token.js';
@@ -40,7 +39,7 @@ const compare = (scenario: string, keyward: Measurement, baseline: Measurement):
   ratio: Number((keyward.requestsPerSecond / baseline.requestsPerSecond).toFixed(3)),
 });
 
-export async function verifyVsRaw(span: Span, rounds: number, warmUpSeconds: number): Promise<VerifyResult> {
+export async function verifyVsRaw(span: Span, cycles: number, warmUpSeconds: number): Promise<VerifyResult> {
   const [keyward, keyward2, logsOff, raw, raw2] = await allStarted(defaultKeyward(), startKeyward(), startKeyward({ KEYWARD_USAGE_LOGS: 'false' }), startRawServer(), startRawServer());
   try {
     const projectId = await defaultProjectId(keyward);
@@ -59,27 +58,25 @@ export async function verifyVsRaw(span: Span, rounds: number, warmUpSeconds: num
       { scenario: 'verify quota key (limitedAmount, counted)', body: { key: quota.key, scopes: ['inference'] } },
       { scenario: 'verify rate-limited key (under its limit)', body: { key: rateLimited.key, scopes: ['inference'] } },
     ];
-    // The second raw server and Keyward sit apart from the first in the rotation.
-    const measured = await alternate(
-      [
-        { url: raw.url, body: valid },
-        ...scenarios.map(({ body }) => ({ url: keyward.url, body })),
-        { url: raw2.url, body: valid },
-        { url: logsOff.url, body: { key: keyLogsOff.key, scopes: ['inference'] } },
-        { url: keyward2.url, body: { key: key2.key, scopes: ['inference'] } },
-      ],
-      span,
-      rounds,
-      warmUpSeconds,
+    const at = (url: string, body: unknown): Loader => (span) => load(url, body, span);
+    // Every target between two loads of the raw servers (paired() in load.ts). The rows with
+    // targets get more loads per cycle: the valid key (on two Keywards) and the malformed one.
+    const targets = [
+      ...scenarios.map(({ body }, i) => ({ load: at(keyward.url, body), perCycle: i <= 1 ? 2 : 1 })),
+      { load: at(keyward2.url, { key: key2.key, scopes: ['inference'] }), perCycle: 2 },
+      { load: at(logsOff.url, { key: keyLogsOff.key, scopes: ['inference'] }), perCycle: 2 },
+    ];
+    const { measured, beside } = await paired([at(raw.url, valid), at(raw2.url, valid)], targets, span, cycles, warmUpSeconds);
+    const [validSecond, off] = [measured.at(-2)!, measured.at(-1)!];
+    const rows = scenarios.map(({ scenario }, i) =>
+      i === 0 ? compare(scenario, mean([measured[0]!, validSecond]), mean([beside[0]!, beside.at(-2)!])) : compare(scenario, measured[i]!, beside[i]!),
     );
-    const at = (i: number) => measured.at(i)!;
-    const baseline = mean([at(0), at(-3)]);
-    const off = at(-2);
-    const rows = scenarios.map(({ scenario }, i) => compare(scenario, i === 0 ? mean([at(1), at(-1)]) : at(i + 1), baseline));
+    const loggingOff = compare('verify valid, usage logs off', off, beside.at(-1)!);
     return {
       rows,
-      logging: compare('verify valid, usage logs on vs off', rows[0]!.keyward, off),
-      loggingOff: compare('verify valid, usage logs off', off, baseline),
+      // Each against the raw loads beside it, then one against the other.
+      logging: { scenario: 'verify valid, usage logs on vs off', keyward: rows[0]!.keyward, baseline: off, ratio: Number((rows[0]!.ratio / loggingOff.ratio).toFixed(3)) },
+      loggingOff,
     };
   } finally {
     await Promise.all([keyward, keyward2, logsOff, raw, raw2].map((server) => server.stop()));
