@@ -195,8 +195,8 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
   const span: Span = quick ? { requests: 100 } : { seconds: 3 };
   const rounds = quick ? 1 : 2;
   // The warm load: servers per size, rounds over all of them, each load's length.
-  const warmProcesses = quick ? 1 : 2;
-  const warmCycles = quick ? 1 : 10;
+  const warmProcesses = quick ? 1 : 3;
+  const warmCycles = quick ? 1 : 8;
   const warmSpan: Span = quick ? span : { seconds: 0.25 };
   // Warm-ups, waits for the write-behind flushes and one thing at a time on the stores only steady
   // the figures: the smoke run does without.
@@ -266,7 +266,11 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
     // larger size's ratio is its loads' mean against the mean of those beside them.
     const warmServers: { store: number; server: Server }[] = [];
     for (let copy = 0; copy < warmProcesses; copy++) {
-      for (const [i, store] of stores.entries()) {
+      // Each copy starts the sizes in another order (1k 100k 1M, then 100k 1M 1k, …): no size
+      // always follows the same one.
+      for (let n = 0; n < stores.length; n++) {
+        const i = (n + copy) % stores.length;
+        const store = stores[i]!;
         const { server, startupMs } = await startOnStore(store, {});
         startups[i]!.push(startupMs);
         warmServers.push({ store: i, server });
