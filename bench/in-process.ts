@@ -1,7 +1,8 @@
 // In-process verification: the call the HTTP route makes (VerifyService.verifyNow: the result
 // itself when nothing had to be awaited, as on a cache hit, else a promise), its promise form
 // verify() that in-process callers use, and the SDK middleware's check, looped in this process
-// with nothing else running. Each scenario gets its own app on a fresh data dir.
+// with nothing else running. Each scenario gets its own app on a fresh data dir; they are measured
+// in short slices taking turns.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { buildApp } from '../src/app.js';
 import { createWorkspace } from '../src/workspaces/service.js';
 import { loadMasterKey } from '../src/secrets/master-key.js';
 import { middlewareCacheHits } from '../packages/sdk/bench/middleware.js';
-import type { VerifyResult } from '../src/verify/service.js';
+import { roundOrder } from './load.js';
 
 export interface InProcessRow {
   scenario: string;
@@ -24,47 +25,46 @@ export interface InProcessRow {
   logsDropped?: number;
 }
 
-type Verify = (body: { key: string; scopes?: string[] }) => VerifyResult | Promise<VerifyResult>;
+/** Calls `step` `times` times, awaiting what it returns only when that is a promise (as the HTTP
+ * route does). */
+async function call(step: () => unknown, times: number): Promise<void> {
+  for (let i = 0; i < times; i++) {
+    const result = step();
+    if (result instanceof Promise) await result;
+  }
+}
 
-/** Calls `step` in batches until `seconds` have passed, awaiting what it returns only when that is
- * a promise (as the HTTP route does); returns calls per second of wall time and of the process's
- * CPU time. `warmedUp` runs between the warm-up calls and the measured ones. */
-async function rate(seconds: number, step: () => unknown, warmedUp: () => Promise<void>): Promise<{ perSecond: number; perCpuSecond: number }> {
-  const call = async (times: number) => {
-    for (let i = 0; i < times; i++) {
-      const result = step();
-      if (result instanceof Promise) await result;
-    }
-  };
-  await call(4_000); // warm-up: JIT, caches
-  await warmedUp();
-  await new Promise((resolve) => setImmediate(resolve));
+/** One slice of a scenario's measurement: `step` in batches until `seconds` have passed; the
+ * calls, the wall time and the process's CPU time it took. */
+async function slice(seconds: number, step: () => unknown): Promise<{ calls: number; wallMs: number; cpuMicros: number }> {
   const batch = 1_000;
   let calls = 0;
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const until = started + seconds * 1000;
   while (performance.now() < until) {
-    await call(batch);
+    await call(step, batch);
     calls += batch;
     // Let timers and I/O run between batches, as a server's event loop would: the usage-log and
     // lastUsedAt writers flush then, and their cost belongs in the figure.
     await new Promise((resolve) => setImmediate(resolve));
   }
-  const wallSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  return { perSecond: Math.round(calls / wallSeconds), perCpuSecond: Math.round(calls / ((cpu.user + cpu.system) / 1e6)) };
+  return { calls, wallMs: performance.now() - started, cpuMicros: cpu.user + cpu.system };
 }
 
-/** `promises`: verify() (always a promise) instead of the route's verifyNow(). */
-async function withApp<T>(
-  env: Record<string, string>,
-  promises: boolean,
-  run: (verify: Verify, token: string, built: Awaited<ReturnType<typeof buildApp>>) => Promise<T>,
-): Promise<T> {
+type App = Awaited<ReturnType<typeof buildApp>>;
+
+/** A Keyward app in this process on a fresh data dir (removed by the function returned with it),
+ * with a workspace and its admin key. */
+async function openApp(env: Record<string, string>): Promise<{ built: App; token: string; close: () => Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keyward-bench-inproc-'));
   const config = loadConfig({ KEYWARD_DATA_DIR: dataDir, KEYWARD_LOG_LEVEL: 'silent', ...env });
   const built = await buildApp(config);
+  const close = async () => {
+    await built.app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   try {
     const workspace = await createWorkspace(built.services.storage.db, {
       name: 'bench',
@@ -73,36 +73,73 @@ async function withApp<T>(
       now: Date.now(),
       masterKey: loadMasterKey(config.masterKey, dataDir),
     });
-    const verify = built.services.verify;
-    const call: Verify = promises ? (body) => verify.verify(body, '127.0.0.1') : (body) => verify.verifyNow(body, '127.0.0.1');
-    return await run(call, workspace.adminKey!.token, built);
-  } finally {
-    await built.app.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    return { built, token: workspace.adminKey!.token, close };
+  } catch (error) {
+    await close();
+    throw error;
   }
 }
 
-export async function inProcess(seconds: number): Promise<InProcessRow[]> {
-  const rows: InProcessRow[] = [];
-  const scenario = async (name: string, env: Record<string, string>, body: (token: string) => { key: string; scopes?: string[] }, promises = false) => {
-    const measured = await withApp(env, promises, async (verify, token, built) => {
-      const request = body(token);
-      const first = await verify(request);
-      if (name.includes('malformed') ? first.code !== 'MALFORMED' : first.code !== 'VALID') throw new Error(`${name}: got ${first.code}`);
-      const droppedBefore = built.logs.dropped;
-      // The warm-up's entries written first: that starts the SQLite writer thread (loading its
-      // code is no part of a verification's cost) before the measured calls.
-      return { ...(await rate(seconds, () => verify(request), () => built.logs.flush())), logsDropped: built.logs.dropped - droppedBefore };
-    });
-    rows.push({ scenario: name, ...measured });
-  };
-  await scenario('verify, cache hit, usage logs on', {}, (key) => ({ key, scopes: ['admin'] }));
-  await scenario('verify, cache hit, usage logs off', { KEYWARD_USAGE_LOGS: 'false' }, (key) => ({ key, scopes: ['admin'] }));
-  await scenario('verify() promise, cache hit, logs on', {}, (key) => ({ key, scopes: ['admin'] }), true);
-  await scenario('verify, cache miss (SQLite read), logs on', { KEYWARD_KEY_CACHE_TTL_MS: '0' }, (key) => ({ key, scopes: ['admin'] }));
-  await scenario('verify, malformed (checksum fails), logs on', {}, (key) => ({ key: key.slice(0, -1) + (key.endsWith('a') ? 'b' : 'a') }));
-  rows.push({ scenario: 'SDK middleware check, local cache hit', perSecond: await middlewareHits(seconds) });
-  return rows;
+interface Scenario {
+  name: string;
+  env: Record<string, string>;
+  body: (token: string) => { key: string; scopes?: string[] };
+  /** verify() (always a promise) instead of the route's verifyNow(). */
+  promises?: boolean;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'verify, cache hit, usage logs on', env: {}, body: (key) => ({ key, scopes: ['admin'] }) },
+  { name: 'verify, cache hit, usage logs off', env: { KEYWARD_USAGE_LOGS: 'false' }, body: (key) => ({ key, scopes: ['admin'] }) },
+  { name: 'verify() promise, cache hit, logs on', env: {}, body: (key) => ({ key, scopes: ['admin'] }), promises: true },
+  { name: 'verify, cache miss (SQLite read), logs on', env: { KEYWARD_KEY_CACHE_TTL_MS: '0' }, body: (key) => ({ key, scopes: ['admin'] }) },
+  { name: 'verify, malformed (checksum fails), logs on', env: {}, body: (key) => ({ key: key.slice(0, -1) + (key.endsWith('a') ? 'b' : 'a') }) },
+];
+
+/** Every scenario's app at once, measured in slices of `sliceSeconds` that take turns (A B C … C B
+ * A, `rounds` times): the machine's speed moves from one second to the next, and each scenario's
+ * figure then spans the same stretch of time as the others'. */
+export async function inProcess(sliceSeconds: number, rounds: number): Promise<InProcessRow[]> {
+  const apps: Awaited<ReturnType<typeof openApp>>[] = [];
+  try {
+    for (const scenario of SCENARIOS) apps.push(await openApp(scenario.env));
+    const steps = await Promise.all(
+      SCENARIOS.map(async (scenario, i) => {
+        const { built, token } = apps[i]!;
+        const verify = built.services.verify;
+        const request = scenario.body(token);
+        const step = scenario.promises ? () => verify.verify(request, '127.0.0.1') : () => verify.verifyNow(request, '127.0.0.1');
+        const first = await step();
+        if (scenario.name.includes('malformed') ? first.code !== 'MALFORMED' : first.code !== 'VALID') throw new Error(`${scenario.name}: got ${first.code}`);
+        return step;
+      }),
+    );
+    // Warm-up (JIT, caches), then its usage-log entries written: that starts the SQLite writer
+    // thread (loading its code is no part of a verification's cost) before the measured calls.
+    for (const [i, step] of steps.entries()) {
+      await call(step, 4_000);
+      await apps[i]!.built.logs.flush();
+    }
+    const droppedBefore = apps.map(({ built }) => built.logs.dropped);
+    const totals = steps.map(() => ({ calls: 0, wallMs: 0, cpuMicros: 0 }));
+    for (let round = 0; round < rounds; round++) {
+      for (const i of roundOrder(steps.length, round)) {
+        const measured = await slice(sliceSeconds, steps[i]!);
+        const total = totals[i]!;
+        [total.calls, total.wallMs, total.cpuMicros] = [total.calls + measured.calls, total.wallMs + measured.wallMs, total.cpuMicros + measured.cpuMicros];
+      }
+    }
+    const rows: InProcessRow[] = SCENARIOS.map(({ name }, i) => ({
+      scenario: name,
+      perSecond: Math.round(totals[i]!.calls / (totals[i]!.wallMs / 1000)),
+      perCpuSecond: Math.round(totals[i]!.calls / (totals[i]!.cpuMicros / 1e6)),
+      logsDropped: apps[i]!.built.logs.dropped - droppedBefore[i]!,
+    }));
+    rows.push({ scenario: 'SDK middleware check, local cache hit', perSecond: await middlewareHits(sliceSeconds * rounds) });
+    return rows;
+  } finally {
+    for (const app of apps) await app.close();
+  }
 }
 
 /** The middleware's check() of one key and route (packages/sdk/bench/middleware.ts): after the first, all local hits. */

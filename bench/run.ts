@@ -64,7 +64,7 @@ const measure: Record<Section, () => Promise<() => void>> = {
   },
 
   'in-process': async () => {
-    const rows = (results.inProcess = await inProcess(quick ? 0.1 : 3));
+    const rows = (results.inProcess = await inProcess(quick ? 0.02 : 0.25, quick ? 1 : 12));
     return () => {
       console.log(`\nin process: the HTTP route's call (verifyNow: no promise when nothing is awaited) and verify() (a promise), looped (the event loop runs between batches of 1,000, so write-behind flushes count)`);
       console.log(`${''.padEnd(52)} ${'per s'.padStart(9)} ${'per CPU-s'.padStart(10)} ${'log drops'.padStart(10)}`);
