@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // One suite, two backends: every test that touches storage runs on SQLite and on PostgreSQL
 // (each app in its own schema of the `test` database). Pure unit tests run once.
-const PURE = ['src/domain/**/*.test.ts', 'src/storage/usage-batch.test.ts', 'src/http/json-body.test.ts', 'src/http/tick-warm-up.test.ts', 'src/verify/cache.test.ts'];
+const PURE = ['bench/**/*.test.ts', 'src/domain/**/*.test.ts', 'src/storage/usage-batch.test.ts', 'src/http/json-body.test.ts', 'src/http/tick-warm-up.test.ts', 'src/verify/cache.test.ts'];
 // The dashboard in a browser: it checks the UI, not the storage, so it runs once (on SQLite).
 const BROWSER = ['test/e2e/**'];
 // A real nginx in front of Keyward: it checks the gateway config, not the storage (runs on SQLite).
@@ -34,7 +34,7 @@ export default defineConfig({
         // The SDK's tests check the client, not the storage: they run here only.
         test: {
           name: 'sqlite',
-          include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'packages/sdk/test/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'packages/sdk/test/**/*.test.ts', 'bench/**/*.test.ts'],
           exclude: ['test/cluster.test.ts', 'test/multi-node.test.ts', 'test/multi-node-push.test.ts'],
           env: { KEYWARD_TEST_BACKEND: 'sqlite' },
         },
