@@ -26,7 +26,8 @@ export interface VerifyResult {
   /** Each Keyward scenario against the raw server. */
   rows: Comparison[];
   /** The valid key with usage logs on (the default; the mean of the two Keywards) against a
-   * Keyward with KEYWARD_USAGE_LOGS=false. */
+   * Keyward with KEYWARD_USAGE_LOGS=false: the ratio is the quotient of their ratios to the raw
+   * loads beside each. */
   logging: Comparison;
   /** The Keyward with usage logs off against the raw server. */
   loggingOff: Comparison;
@@ -58,7 +59,7 @@ export async function verifyVsRaw(span: Span, cycles: number, warmUpSeconds: num
       { scenario: 'verify quota key (limitedAmount, counted)', body: { key: quota.key, scopes: ['inference'] } },
       { scenario: 'verify rate-limited key (under its limit)', body: { key: rateLimited.key, scopes: ['inference'] } },
     ];
-    const at = (url: string, body: unknown): Loader => (span) => load(url, body, span);
+    const at = (url: string, body: unknown): Loader => (loadSpan) => load(url, body, loadSpan);
     // Every target between two loads of the raw servers (paired() in load.ts). The rows with
     // targets get more loads per cycle: the valid key (on two Keywards) and the malformed one.
     const targets = [
