@@ -99,6 +99,12 @@ export async function rotate(count: number, measure: (i: number, span: Span) => 
 /** A load of one server: what paired() measures. */
 export type Loader = (span: Span) => Promise<Measurement>;
 
+/** load() of `body` on `url` as a Loader. */
+export const verifyLoader =
+  (url: string, body: unknown): Loader =>
+  (span) =>
+    load(url, body, span);
+
 export interface Paired {
   /** Per target: the mean of its loads. */
   measured: Measurement[];

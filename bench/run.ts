@@ -1,6 +1,7 @@
 // `npm run bench`: prints a table and writes bench/results/latest.json. Servers run as child
 // processes; autocannon (50 connections, keep-alive) runs here, alternating between the targets
-// (A B … B A) so drift on a shared machine hits every side alike. `--quick` is the short smoke run (CI: the bench must not rot).
+// (A B … B A, or for verify and scale's warm load each target between two baseline loads,
+// paired() in load.ts) so drift on a shared machine hits every side alike. `--quick` is the short smoke run (CI: the bench must not rot).
 // Sections may be named to run only those: `npm run bench -- scale-out`.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

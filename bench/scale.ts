@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { CONNECTIONS, describeSpan, load, mean, paired, rotate, runAutocannon, type Loader, type Measurement, type Span } from './load.js';
+import { CONNECTIONS, describeSpan, mean, paired, rotate, runAutocannon, verifyLoader, type Measurement, type Span } from './load.js';
 import { ROOT_KEY, startKeyward, type Server } from './servers.js';
 import { seedStore, type SeededStore } from './seed.js';
 import type { CacheMemory } from './cache-memory.js';
@@ -194,7 +194,7 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
   const detailSize = quick ? 2_000 : 100_000;
   const span: Span = quick ? { requests: 100 } : { seconds: 3 };
   const rounds = quick ? 1 : 2;
-  // The warm load: servers per size, rounds over all of them, each load's length.
+  // The warm load: servers per size, paired() cycles, each load's length.
   const warmProcesses = quick ? 1 : 3;
   const warmCycles = quick ? 1 : 8;
   const warmSpan: Span = quick ? span : { seconds: 0.25 };
@@ -276,7 +276,7 @@ export async function scale(quick: boolean): Promise<ScaleResult> {
         warmServers.push({ store: i, server });
       }
     }
-    const warmLoad = ({ store, server }: { store: number; server: Server }): Loader => (loadSpan) => load(server.url, { key: stores[store]!.tokens[0]!, scopes: ['inference'] }, loadSpan);
+    const warmLoad = ({ store, server }: { store: number; server: Server }) => verifyLoader(server.url, { key: stores[store]!.tokens[0]!, scopes: ['inference'] });
     const larger = warmServers.filter(({ store }) => store > 0);
     const warmLoads = await paired(
       warmServers.filter(({ store }) => store === 0).map(warmLoad),

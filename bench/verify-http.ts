@@ -10,7 +10,7 @@
 // How fast a process runs this path also depends on the process (bench/README.md "Start-up
 // state"): the valid row, the one the main target is about, and the baseline each take two
 // processes, a second Keyward (valid key only) and a second raw server taking turns with the first.
-import { load, mean, paired, type Loader, type Measurement, type Span } from './load.js';
+import { mean, paired, verifyLoader, type Measurement, type Span } from './load.js';
 import { createKey, defaultProjectId } from './api.js';
 import { allStarted, defaultKeyward, startKeyward, startRawServer } from './servers.js';
 import { checksumOf } from '../src/domain/token.js';
@@ -59,15 +59,14 @@ export async function verifyVsRaw(span: Span, cycles: number, warmUpSeconds: num
       { scenario: 'verify quota key (limitedAmount, counted)', body: { key: quota.key, scopes: ['inference'] } },
       { scenario: 'verify rate-limited key (under its limit)', body: { key: rateLimited.key, scopes: ['inference'] } },
     ];
-    const at = (url: string, body: unknown): Loader => (loadSpan) => load(url, body, loadSpan);
     // Every target between two loads of the raw servers (paired() in load.ts). The rows with
     // targets get more loads per cycle: the valid key (on two Keywards) and the malformed one.
     const targets = [
-      ...scenarios.map(({ body }, i) => ({ load: at(keyward.url, body), perCycle: i <= 1 ? 2 : 1 })),
-      { load: at(keyward2.url, { key: key2.key, scopes: ['inference'] }), perCycle: 2 },
-      { load: at(logsOff.url, { key: keyLogsOff.key, scopes: ['inference'] }), perCycle: 2 },
+      ...scenarios.map(({ body }, i) => ({ load: verifyLoader(keyward.url, body), perCycle: i <= 1 ? 2 : 1 })),
+      { load: verifyLoader(keyward2.url, { key: key2.key, scopes: ['inference'] }), perCycle: 2 },
+      { load: verifyLoader(logsOff.url, { key: keyLogsOff.key, scopes: ['inference'] }), perCycle: 2 },
     ];
-    const { measured, beside } = await paired([at(raw.url, valid), at(raw2.url, valid)], targets, span, cycles, warmUpSeconds);
+    const { measured, beside } = await paired([verifyLoader(raw.url, valid), verifyLoader(raw2.url, valid)], targets, span, cycles, warmUpSeconds);
     const [validSecond, off] = [measured.at(-2)!, measured.at(-1)!];
     const rows = scenarios.map(({ scenario }, i) =>
       i === 0 ? compare(scenario, mean([measured[0]!, validSecond]), mean([beside[0]!, beside.at(-2)!])) : compare(scenario, measured[i]!, beside[i]!),
